@@ -1,0 +1,147 @@
+import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CallSite } from './types.js';
+
+/** An object that holds a captured, not yet formatted V8 stack (internal). */
+export interface StackHolder {
+  stack?: unknown;
+}
+
+/** The most stack lines we ever read, and the longest line we parse: bounded work on odd stacks. */
+const MAX_LINES = 100;
+const MAX_LINE_LENGTH = 2000;
+
+/**
+ * Capture the stack above `skip` (which must be on the stack), at most `limit` frames.
+ * Cheap: V8 formats the stack only when `.stack` is first read, which we do only to report.
+ * Internal.
+ */
+export function captureStack(skip: Function, limit: number): StackHolder {
+  const holder: StackHolder = {};
+  const previous = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = limit;
+    Error.captureStackTrace(holder, skip);
+  } catch {
+    // A frozen Error or a hostile prepareStackTrace: report without this site.
+  } finally {
+    Error.stackTraceLimit = previous;
+  }
+  return holder;
+}
+
+/**
+ * Parse one line of a V8 stack (`    at fn (file:1:2)`, `    at file:1:2`, `    at async fn (...)`)
+ * into a CallSite; undefined for lines that are not frames. Internal.
+ */
+export function parseFrame(rawLine: string): CallSite | undefined {
+  let line = rawLine.length > MAX_LINE_LENGTH ? rawLine.slice(0, MAX_LINE_LENGTH) : rawLine;
+  line = line.trim();
+  if (!line.startsWith('at ')) return undefined;
+  line = line.slice(3);
+  if (line.startsWith('async ')) line = line.slice(6);
+  let fn: string | undefined;
+  let location = line;
+  if (line.endsWith(')')) {
+    const open = line.indexOf(' (');
+    if (open === -1) return undefined;
+    fn = line.slice(0, open);
+    location = line.slice(open + 2, -1);
+  }
+  // eval frames: "eval at f (file:1:2), <anonymous>:3:4": the code ran in eval, not in a file.
+  const match = /^(.*?):(\d+):(\d+)$/.exec(location);
+  if (match === null) return undefined;
+  let file = match[1] ?? '';
+  if (file.startsWith('file://')) {
+    try {
+      file = fileURLToPath(file);
+    } catch {
+      return undefined;
+    }
+  }
+  const site: CallSite = { file, line: Number(match[2]), column: Number(match[3]) };
+  if (fn !== undefined && fn !== '' && fn !== '<anonymous>') site.function = fn;
+  return site;
+}
+
+/** Every frame of a stack string, in order, bounded (internal). */
+export function parseStack(stack: string): CallSite[] {
+  const frames: CallSite[] = [];
+  let start = 0;
+  for (let count = 0; count < MAX_LINES && start < stack.length; count++) {
+    let end = stack.indexOf('\n', start);
+    if (end === -1) end = stack.length;
+    const frame = parseFrame(stack.slice(start, end));
+    if (frame !== undefined) frames.push(frame);
+    start = end + 1;
+  }
+  return frames;
+}
+
+/** The directory of the guard's own files, found from our own stack so it works in CJS, ESM and under tsx. */
+const ownDir: string | undefined = (() => {
+  const frames = parseStack(String(new Error().stack ?? ''));
+  const first = frames[0];
+  return first === undefined || !isPathLike(first.file) ? undefined : dirname(first.file) + sep;
+})();
+
+/** Whether a frame's file is a real path (absolute, including Windows drive and UNC paths). */
+function isPathLike(file: string): boolean {
+  return isAbsolute(file) || /^[A-Za-z]:[\\/]/.test(file) || file.startsWith('\\\\');
+}
+
+/** Whether a frame is in the user's own files: not Node's, not a package's, not the guard's (internal). */
+export function isUserFrame(site: CallSite): boolean {
+  const file = site.file;
+  if (!isPathLike(file)) return false;
+  if (/[\\/]node_modules[\\/]/.test(file)) return false;
+  return ownDir === undefined || !file.startsWith(ownDir);
+}
+
+/** Whether a frame belongs to the guard itself (internal). */
+function isOwnFrame(site: CallSite): boolean {
+  return ownDir !== undefined && site.file.startsWith(ownDir);
+}
+
+/**
+ * The frames worth showing from a stack: up to `max` of the user's own frames, innermost first.
+ * When there are none (the call came from a library or from Node), the innermost frame that is
+ * not the guard's, so a report still says where the call came from (unless `userOnly`).
+ * Never throws. Internal.
+ */
+export function framesToShow(stack: unknown, max: number, userOnly = false): CallSite[] {
+  if (typeof stack !== 'string') return [];
+  const all = parseStack(stack);
+  const user: CallSite[] = [];
+  for (const frame of all) {
+    if (isUserFrame(frame)) {
+      user.push(frame);
+      if (user.length >= max) break;
+    }
+  }
+  if (user.length > 0 || userOnly) return user;
+  const other = all.find((frame) => !isOwnFrame(frame));
+  return other === undefined ? [] : [other];
+}
+
+/** The frames of a captured holder, reading (and so formatting) its stack once. Internal. */
+export function holderFrames(holder: StackHolder | undefined, max: number): CallSite[] {
+  if (holder === undefined) return [];
+  let stack: unknown;
+  try {
+    stack = holder.stack;
+  } catch {
+    return [];
+  }
+  return framesToShow(stack, max);
+}
+
+/** `file:line:column` with the file relative to the working directory (internal). */
+export function formatSite(site: CallSite): string {
+  let file = site.file;
+  if (isPathLike(file)) {
+    const rel = relative(process.cwd(), file);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) file = rel;
+  }
+  return `${file}:${site.line}:${site.column}`;
+}

@@ -1,0 +1,68 @@
+import type { Violation, ViolationKind } from './types.js';
+
+/**
+ * The stable error codes of header-guard. `ERR_HTTP_HEADERS_SENT` is used where Node itself
+ * would have thrown that code for the same call; every other violation has its own code.
+ *
+ * @public
+ */
+export const ErrorCodes = {
+  /** Node's code: a header change after the headers were sent. */
+  HEADERS_SENT: 'ERR_HTTP_HEADERS_SENT',
+  /** `res.status()` / `res.statusCode =` after the headers were sent. Node accepts it silently. */
+  LATE_STATUS: 'ERR_HEADER_GUARD_LATE_STATUS',
+  /** A second body call while another is still sending (headers not yet sent). */
+  DOUBLE_SEND: 'ERR_HEADER_GUARD_DOUBLE_SEND',
+  /** `write()` or `end(data)` after `end()`. Node emits ERR_STREAM_WRITE_AFTER_END asynchronously. */
+  WRITE_AFTER_END: 'ERR_HEADER_GUARD_WRITE_AFTER_END',
+  /** `next()` after the response was sent. */
+  NEXT_AFTER_SEND: 'ERR_HEADER_GUARD_NEXT_AFTER_SEND',
+  /** An error reached the router after the response was sent. */
+  ERROR_AFTER_SEND: 'ERR_HEADER_GUARD_ERROR_AFTER_SEND',
+  /** An option passed to `headerGuard()` is unknown or of the wrong type. */
+  INVALID_OPTION: 'ERR_HEADER_GUARD_INVALID_OPTION',
+} as const;
+
+/** The code of a violation of this kind; `nodeWouldThrow` says whether Node throws ERR_HTTP_HEADERS_SENT for it (internal). */
+export function codeFor(kind: ViolationKind, nodeWouldThrow: boolean): string {
+  if (nodeWouldThrow) return ErrorCodes.HEADERS_SENT;
+  switch (kind) {
+    case 'late-status': return ErrorCodes.LATE_STATUS;
+    case 'late-header': return ErrorCodes.HEADERS_SENT;
+    case 'double-send': return ErrorCodes.DOUBLE_SEND;
+    case 'write-after-end': return ErrorCodes.WRITE_AFTER_END;
+    case 'next-after-send': return ErrorCodes.NEXT_AFTER_SEND;
+    case 'error-after-send': return ErrorCodes.ERROR_AFTER_SEND;
+  }
+}
+
+/**
+ * Thrown by the offending call in `throw` mode. `message` is the whole report; `violation`
+ * holds the same facts as data.
+ *
+ * @public
+ */
+export class HeaderGuardError extends Error {
+  /** Always `'HeaderGuardError'`. */
+  override readonly name = 'HeaderGuardError';
+  /** See {@link ErrorCodes}. */
+  readonly code: string;
+  /** The violation this error reports. */
+  readonly violation: Violation;
+
+  constructor(violation: Violation) {
+    super(violation.message, violation.error === undefined ? undefined : { cause: violation.error });
+    this.code = violation.code;
+    this.violation = violation;
+  }
+}
+
+/**
+ * A bad option given to `headerGuard()`: a TypeError with code ERR_HEADER_GUARD_INVALID_OPTION
+ * whose message names the option (internal constructor; the class is not exported).
+ */
+export function invalidOption(message: string): TypeError {
+  const error = new TypeError(`header-guard: ${message}`) as TypeError & { code: string };
+  error.code = ErrorCodes.INVALID_OPTION;
+  return error;
+}

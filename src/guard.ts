@@ -1,0 +1,619 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import createDebug from 'debug';
+import { captureStack, formatSite, framesToShow, holderFrames, type StackHolder } from './callsite.js';
+import { HeaderGuardError } from './errors.js';
+import { buildViolation, deliver, describeCall, type EarlierEvent, type ReportInput } from './report.js';
+import type { HeaderGuardMiddleware, HeaderGuardOptions, ViolationKind } from './types.js';
+import { resolveOptions, type ResolvedOptions } from './validations.js';
+
+const trace = createDebug('header-guard');
+
+/** The guard's state on a response; private to this copy of the library. */
+const kState = Symbol('header-guard.state');
+/** Marks prototypes, apps and Layer prototypes this copy has already patched. */
+const kPatched = Symbol('header-guard.patched');
+
+/** Frames captured per call site: enough to get past Express's own frames to the user's caller and a few of its callers. */
+const STACK_LIMIT = 12;
+/** User frames shown per site in a report: the call and two of its callers. */
+const FRAMES_SHOWN = 3;
+
+// Internal: wrappers are called with any receiver and arguments; none of this reaches the public types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFunction = (this: any, ...args: any[]) => unknown;
+
+/** A response the guard watches. */
+type GuardedResponse = ServerResponse & { [kState]?: ResponseState; req?: IncomingMessage & { next?: AnyFunction } };
+
+/** One event of a response's life: which call, its captured stack, when (internal). */
+interface SendRecord {
+  call: string;
+  stack: StackHolder | undefined;
+  at: number;
+  /** Which outermost call it happened in, so an end inside the call that flushed reuses its record. */
+  serial: number;
+}
+
+/** Per-response state: the state machine of one response (internal). */
+class ResponseState {
+  /** How many guarded methods are on the stack for this response. */
+  depth = 0;
+  /** How many body methods (send, json, ...) are on the stack: their inner calls are theirs to make. */
+  bodyDepth = 0;
+  /** Counts outermost calls. */
+  serial = 0;
+  /** The outermost guarded method on the stack, to capture the stack from its caller on. */
+  outerFn: AnyFunction | undefined = undefined;
+  outerName = '';
+  outerArgument: unknown = undefined;
+  /** The body call that owns the response (sync ones keep it; async ones until they call back). */
+  claim: SendRecord | undefined = undefined;
+  /** Where the headers were flushed. */
+  sent: SendRecord | undefined = undefined;
+  /** Where the response was ended. */
+  ended: SendRecord | undefined = undefined;
+  /** The value behind our `statusCode` accessor. */
+  statusCode: unknown;
+  /** next-after-send is reported once per response: one next() call passes through several routers. */
+  nextReported = false;
+  /** Errors already reported as error-after-send, as they travel through routers and error handlers. */
+  reportedErrors: unknown[] = [];
+  /** One-slot cache of the guarded version of the router's next. */
+  rawNext: AnyFunction | undefined = undefined;
+  guardedNext: AnyFunction | undefined = undefined;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly req: IncomingMessage,
+    readonly res: GuardedResponse,
+  ) {
+    this.statusCode = res.statusCode;
+  }
+}
+
+/** Milliseconds, monotonic. */
+const now = (): number => performance.now();
+
+/** Capture a record of a call; `skip` is the outermost guarded function, whose caller starts the stack. */
+function record(state: ResponseState, skip: AnyFunction, call: string): SendRecord {
+  return { call, stack: captureStack(skip, STACK_LIMIT), at: now(), serial: state.serial };
+}
+
+/** The record as a report shows it. */
+function earlier(sendRecord: SendRecord | undefined): EarlierEvent | undefined {
+  if (sendRecord === undefined) return undefined;
+  return { call: sendRecord.call, frames: holderFrames(sendRecord.stack, FRAMES_SHOWN), at: sendRecord.at };
+}
+
+/** Whether the response has been answered: a body call owns it, or its headers went out. */
+function answered(state: ResponseState): boolean {
+  return state.claim !== undefined || state.res.headersSent;
+}
+
+/** Debug trace of a transition with its site (formats the stack, so only when DEBUG=header-guard). */
+function traceEvent(state: ResponseState, what: string, sendRecord: SendRecord): void {
+  const site = holderFrames(sendRecord.stack, 1)[0];
+  trace('%s %s: %s by %s%s', state.req.method, state.req.url?.split('?')[0], what, sendRecord.call, site ? ` at ${formatSite(site)}` : '');
+}
+
+interface FlagDetails {
+  nodeWouldThrow?: boolean;
+  requestedStatus?: unknown;
+  error?: unknown;
+}
+
+/**
+ * Report a violation: capture the offending stack above `skip`, build the report, hand it to
+ * onViolation or the logger, and in throw mode throw it. Returns normally only in log mode.
+ */
+function flag(state: ResponseState, kind: ViolationKind, call: string, skip: AnyFunction, details: FlagDetails = {}): void {
+  let violation;
+  try {
+    const at = now();
+    const res = state.res;
+    let offendingFrames = details.error instanceof Error ? framesToShow(safeStack(details.error), FRAMES_SHOWN, true) : [];
+    const framesFromError = offendingFrames.length > 0;
+    if (!framesFromError) offendingFrames = holderFrames(captureStack(skip, STACK_LIMIT), FRAMES_SHOWN);
+    const input: ReportInput = {
+      kind,
+      nodeWouldThrow: details.nodeWouldThrow === true,
+      call,
+      offendingFrames,
+      framesFromError,
+      stillSending: kind === 'double-send' && !res.headersSent,
+      at,
+      req: state.req,
+      requestedStatus: details.requestedStatus,
+      error: details.error,
+    };
+    const firstRecord = state.sent ?? state.claim;
+    const first = earlier(firstRecord);
+    if (first !== undefined) input.firstSent = first;
+    if (state.ended !== undefined && res.writableEnded) input.ended = state.ended === firstRecord ? first : earlier(state.ended);
+    if (res.headersSent && typeof state.statusCode === 'number') input.statusCode = state.statusCode;
+    violation = buildViolation(input);
+    trace('violation %s: %s', kind, violation.message);
+    deliver(state.options, violation, state.req, res);
+  } catch {
+    // A failure while reporting must never break the response (log mode's promise).
+    return;
+  }
+  if (state.options.mode === 'throw') {
+    const error = new HeaderGuardError(violation);
+    Error.captureStackTrace(error, skip);
+    throw error;
+  }
+}
+
+/** An error's stack, or undefined when reading it throws (a hostile getter). */
+function safeStack(error: Error): unknown {
+  try {
+    return error.stack;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Call the original method, keeping track of the outermost guarded call on the stack. */
+function run(state: ResponseState, res: object, fn: AnyFunction, name: string, argument: unknown, original: AnyFunction, args: ArrayLike<unknown>): unknown {
+  if (state.depth === 0) {
+    state.outerFn = fn;
+    state.outerName = name;
+    state.outerArgument = argument;
+    state.serial++;
+  }
+  state.depth++;
+  try {
+    return original.apply(res, args as unknown[]);
+  } finally {
+    state.depth--;
+  }
+}
+
+/** The function above which a stack capture starts: the outermost guarded call, or `fn` itself. */
+function outermost(state: ResponseState, fn: AnyFunction): AnyFunction {
+  return state.depth === 0 || state.outerFn === undefined ? fn : state.outerFn;
+}
+
+/** Record the first flush of the headers: by the body call that owns the response, or by the outermost call. */
+function noteFlush(state: ResponseState, fn: AnyFunction): void {
+  if (state.sent !== undefined || !state.res.headersSent) return;
+  const skip = outermost(state, fn);
+  state.sent = state.claim ?? record(state, skip, state.depth === 0 ? describeCall('writeHead', state.statusCode) : describeCall(state.outerName, state.outerArgument));
+  if (trace.enabled) traceEvent(state, 'headers sent', state.sent);
+}
+
+/** What a dropped call returns, matching what the real method returns, so chains like `res.status(500).json()` keep working. */
+type DropValue = 'this' | 'undefined' | 'false';
+
+function dropped(res: object, value: DropValue): unknown {
+  return value === 'this' ? res : value === 'false' ? false : undefined;
+}
+
+/** How each guarded method is checked. */
+type Role = 'header' | 'status' | 'body' | 'asyncBody' | 'writeHead' | 'write' | 'end';
+
+/** The methods the guard wraps, by prototype-owned name: Node's and Express's. */
+const METHODS: Record<string, { role: Role; returns: DropValue }> = {
+  // node:http
+  setHeader: { role: 'header', returns: 'this' },
+  appendHeader: { role: 'header', returns: 'this' },
+  removeHeader: { role: 'header', returns: 'undefined' },
+  setHeaders: { role: 'header', returns: 'this' },
+  writeHead: { role: 'writeHead', returns: 'this' },
+  write: { role: 'write', returns: 'false' },
+  end: { role: 'end', returns: 'this' },
+  // express
+  status: { role: 'status', returns: 'this' },
+  set: { role: 'header', returns: 'this' },
+  header: { role: 'header', returns: 'this' },
+  append: { role: 'header', returns: 'this' },
+  cookie: { role: 'header', returns: 'this' },
+  clearCookie: { role: 'header', returns: 'this' },
+  type: { role: 'header', returns: 'this' },
+  contentType: { role: 'header', returns: 'this' },
+  location: { role: 'header', returns: 'this' },
+  vary: { role: 'header', returns: 'this' },
+  links: { role: 'header', returns: 'this' },
+  attachment: { role: 'header', returns: 'this' },
+  format: { role: 'header', returns: 'this' },
+  send: { role: 'body', returns: 'this' },
+  json: { role: 'body', returns: 'this' },
+  jsonp: { role: 'body', returns: 'this' },
+  sendStatus: { role: 'body', returns: 'this' },
+  redirect: { role: 'body', returns: 'undefined' },
+  sendFile: { role: 'asyncBody', returns: 'undefined' },
+  download: { role: 'asyncBody', returns: 'undefined' },
+  render: { role: 'asyncBody', returns: 'undefined' },
+};
+
+/** A plausible status code; anything else goes to Node/Express unchanged so their own validation speaks. */
+function isStatusCode(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 999;
+}
+
+/** Header setters, `format`: late once the headers are out (Node throws ERR_HTTP_HEADERS_SENT for all of them). */
+function wrapHeader(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
+  const guarded = function (this: GuardedResponse): unknown {
+    const state = this[kState];
+    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
+    if (state.bodyDepth === 0 && this.headersSent) {
+      flag(state, 'late-header', describeCall(name, arguments[0]), guarded, { nodeWouldThrow: true });
+      return dropped(this, returns);
+    }
+    return run(state, this, guarded, name, arguments[0], original, arguments);
+  };
+  return guarded;
+}
+
+/** `res.status(code)`: late when the headers are out and the code differs from the one sent. */
+function wrapStatus(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
+  const guarded = function (this: GuardedResponse): unknown {
+    const state = this[kState];
+    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
+    const code: unknown = arguments[0];
+    if (state.bodyDepth === 0 && this.headersSent && isStatusCode(code) && code !== state.statusCode) {
+      flag(state, 'late-status', describeCall(name, code), guarded, { requestedStatus: code });
+      return dropped(this, returns);
+    }
+    return run(state, this, guarded, name, code, original, arguments);
+  };
+  return guarded;
+}
+
+/** Sync body methods: the first one claims the response for good; a second one is a double send. */
+function wrapBody(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
+  const guarded = function (this: GuardedResponse): unknown {
+    const state = this[kState];
+    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
+    if (state.bodyDepth > 0) return run(state, this, guarded, name, arguments[0], original, arguments);
+    if (answered(state)) {
+      flag(state, 'double-send', describeCall(name, arguments[0]), guarded, { nodeWouldThrow: this.headersSent });
+      return dropped(this, returns);
+    }
+    const claim = record(state, guarded, describeCall(name, arguments[0]));
+    state.claim = claim;
+    if (trace.enabled) traceEvent(state, 'body claimed', claim);
+    state.bodyDepth++;
+    try {
+      return run(state, this, guarded, name, arguments[0], original, arguments);
+    } catch (error) {
+      // It threw before sending anything (bad arguments, a JSON cycle): the response is still open.
+      if (!this.headersSent && state.claim === claim) state.claim = undefined;
+      throw error;
+    } finally {
+      state.bodyDepth--;
+    }
+  };
+  return guarded;
+}
+
+/** Release an async body call's claim when it calls back (done, or failed before sending). */
+function release(state: ResponseState, claim: SendRecord): void {
+  if (state.claim !== claim) return;
+  state.claim = undefined;
+  if (trace.enabled) traceEvent(state, 'claim released', claim);
+}
+
+/** Most arguments each async body method takes, callback included (Express 4 and 5 alike). */
+const MAX_ARGUMENTS: Record<string, number> = { sendFile: 3, download: 4, render: 3 };
+
+/**
+ * The arguments of an async body call with a callback that releases its claim: the user's
+ * callback wrapped, or, when there is none, one that does what Express does without one.
+ * Undefined when the arguments leave no room for a callback (the call then goes unclaimed).
+ */
+function withReleasingCallback(state: ResponseState, res: GuardedResponse, name: string, claim: SendRecord, args: IArguments): unknown[] | undefined {
+  const list: unknown[] = Array.prototype.slice.call(args);
+  for (let index = list.length - 1; index >= 0; index--) {
+    const callback = list[index];
+    if (typeof callback === 'function') {
+      list[index] = function (this: unknown): unknown {
+        release(state, claim);
+        return (callback as AnyFunction).apply(this, arguments as unknown as unknown[]);
+      };
+      return list;
+    }
+  }
+  while (list.length > 1 && list[list.length - 1] === undefined) list.pop();
+  if (list.length >= (MAX_ARGUMENTS[name] ?? 0)) return undefined;
+  if (name === 'render') {
+    // Express's default: `if (err) return req.next(err); self.send(str)`; the send continues this claim.
+    list.push(function (err: unknown, html: unknown): void {
+      if (err) {
+        release(state, claim);
+        res.req?.next?.(err);
+        return;
+      }
+      state.bodyDepth++;
+      try {
+        (res as unknown as { send(body: unknown): unknown }).send(html);
+      } finally {
+        state.bodyDepth--;
+      }
+    });
+  } else {
+    // Express's sendFile default: EISDIR goes to next(), write and abort errors are dropped, others to next(err).
+    const next = res.req?.next;
+    list.push(function (err: unknown): void {
+      release(state, claim);
+      if (next === undefined) return;
+      const failure = err as { code?: unknown; syscall?: unknown } | undefined;
+      if (failure && failure.code === 'EISDIR') {
+        next();
+        return;
+      }
+      if (failure && failure.code !== 'ECONNABORTED' && failure.syscall !== 'write') next(err);
+    });
+  }
+  return list;
+}
+
+/** sendFile, download, render without a callback: they claim the response until they call back. */
+function wrapAsyncBody(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
+  const guarded = function (this: GuardedResponse): unknown {
+    const state = this[kState];
+    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
+    // Inside another body call (download -> sendFile), or render with the user's callback: not a claim.
+    const renderWithCallback = name === 'render' && Array.prototype.some.call(arguments, (a) => typeof a === 'function');
+    if (state.bodyDepth > 0 || renderWithCallback) return run(state, this, guarded, name, undefined, original, arguments);
+    if (answered(state)) {
+      flag(state, 'double-send', describeCall(name), guarded);
+      return dropped(this, returns);
+    }
+    const claim = record(state, guarded, describeCall(name));
+    const args = withReleasingCallback(state, this, name, claim, arguments);
+    if (args === undefined) return run(state, this, guarded, name, undefined, original, arguments);
+    state.claim = claim;
+    if (trace.enabled) traceEvent(state, 'body claimed', claim);
+    state.bodyDepth++;
+    try {
+      return run(state, this, guarded, name, undefined, original, args);
+    } catch (error) {
+      release(state, claim);
+      throw error;
+    } finally {
+      state.bodyDepth--;
+    }
+  };
+  return guarded;
+}
+
+/** `writeHead`: late once the headers are out; otherwise it is where the headers get flushed. */
+function wrapWriteHead(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
+  const guarded = function (this: GuardedResponse): unknown {
+    const state = this[kState];
+    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
+    if (this.headersSent) {
+      flag(state, 'late-header', describeCall(name, arguments[0]), guarded, { nodeWouldThrow: true });
+      return dropped(this, returns);
+    }
+    const result = run(state, this, guarded, name, arguments[0], original, arguments);
+    noteFlush(state, guarded);
+    return result;
+  };
+  return guarded;
+}
+
+/** `write`: data after the end is lost (Node emits an async ERR_STREAM_WRITE_AFTER_END). */
+function wrapWrite(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
+  const guarded = function (this: GuardedResponse): unknown {
+    const state = this[kState];
+    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
+    if (this.writableEnded) {
+      flag(state, 'write-after-end', 'res.write()', guarded);
+      return dropped(this, returns);
+    }
+    return run(state, this, guarded, name, undefined, original, arguments);
+  };
+  return guarded;
+}
+
+/** `end`: with data after the end it is a write after end; a bare second `end()` is harmless, as in Node. */
+function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
+  const guarded = function (this: GuardedResponse): unknown {
+    const state = this[kState];
+    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
+    if (this.writableEnded) {
+      const chunk: unknown = arguments[0];
+      // Node's own test: `if (chunk)` -- an empty string or a callback is no data.
+      if (chunk && typeof chunk !== 'function') {
+        flag(state, 'write-after-end', 'res.end(data)', guarded);
+        return dropped(this, returns);
+      }
+      return original.apply(this, arguments as unknown as unknown[]);
+    }
+    const skip = outermost(state, guarded);
+    const result = run(state, this, guarded, name, undefined, original, arguments);
+    if (state.ended === undefined && this.writableEnded) {
+      const sent = state.sent;
+      state.ended = state.claim ?? (sent !== undefined && sent.serial === state.serial ? sent : record(state, skip, 'res.end()'));
+      if (trace.enabled) traceEvent(state, 'ended', state.ended);
+    }
+    return result;
+  };
+  return guarded;
+}
+
+const WRAPPERS: Record<Role, (name: string, original: AnyFunction, returns: DropValue) => AnyFunction> = {
+  header: wrapHeader,
+  status: wrapStatus,
+  body: wrapBody,
+  asyncBody: wrapAsyncBody,
+  writeHead: wrapWriteHead,
+  write: wrapWrite,
+  end: wrapEnd,
+};
+
+const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
+/**
+ * Wrap the guarded methods on every prototype of this response that owns them (Node's
+ * OutgoingMessage and ServerResponse, Express's response), once per prototype. Responses
+ * without guard state go straight to the original methods.
+ */
+function patchPrototypes(res: object): void {
+  const first: unknown = Object.getPrototypeOf(res);
+  if (first === null || typeof first !== 'object' || hasOwn(first, kPatched)) return;
+  for (let proto = first as object | null; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    if (hasOwn(proto, kPatched)) continue;
+    try {
+      for (const name of Object.keys(METHODS)) {
+        const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+        const spec = METHODS[name];
+        if (spec === undefined || descriptor === undefined || typeof descriptor.value !== 'function' || descriptor.writable !== true) continue;
+        const wrapped = WRAPPERS[spec.role](name, descriptor.value as AnyFunction, spec.returns);
+        Object.defineProperty(wrapped, 'name', { value: name });
+        Object.defineProperty(proto, name, { ...descriptor, value: wrapped });
+      }
+      Object.defineProperty(proto, kPatched, { value: true });
+    } catch {
+      // A frozen prototype: its methods stay unguarded.
+    }
+  }
+}
+
+/** Shared accessor behind `res.statusCode`: catches `res.statusCode = 500` after the headers were sent. */
+function getStatusCode(this: GuardedResponse): unknown {
+  return this[kState]?.statusCode;
+}
+
+function setStatusCode(this: GuardedResponse, value: unknown): void {
+  const state = this[kState];
+  if (state === undefined) return;
+  if (state.depth === 0 && value !== state.statusCode && this.headersSent && isStatusCode(value)) {
+    flag(state, 'late-status', `res.statusCode = ${value}`, setStatusCode as AnyFunction, { requestedStatus: value });
+    return;
+  }
+  state.statusCode = value;
+}
+
+/**
+ * Put our accessor in front of `statusCode`, which is a plain data property: Node keeps the
+ * default on ServerResponse.prototype and an own one once assigned. Where it is an accessor
+ * already (HTTP/2's compatibility response) it is left alone; `res.status()` is still guarded.
+ */
+function guardStatusCode(res: GuardedResponse): void {
+  let descriptor: PropertyDescriptor | undefined;
+  for (let object: object | null = res; object !== null && descriptor === undefined; object = Object.getPrototypeOf(object) as object | null) {
+    descriptor = Object.getOwnPropertyDescriptor(object, 'statusCode');
+  }
+  if (descriptor === undefined || !('value' in descriptor) || descriptor.writable !== true) return;
+  const own = Object.getOwnPropertyDescriptor(res, 'statusCode');
+  if (own !== undefined && own.configurable !== true) return;
+  Object.defineProperty(res, 'statusCode', { get: getStatusCode, set: setStatusCode, enumerable: true, configurable: true });
+}
+
+/** The guarded version of a router's `next`: reports next() and errors after the response was sent. */
+function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {
+  if (state.rawNext === next && state.guardedNext !== undefined) return state.guardedNext;
+  const guarded = function (this: unknown, err?: unknown): unknown {
+    if (answered(state)) lateNext(state, guarded, err);
+    return next.apply(this, arguments as unknown as unknown[]);
+  };
+  state.rawNext = next;
+  state.guardedNext = guarded;
+  return guarded;
+}
+
+/** next() or next(err) after the response was sent; each error and the first plain next() are reported once. */
+function lateNext(state: ResponseState, guarded: AnyFunction, err: unknown): void {
+  if (err instanceof HeaderGuardError) return; // already reported where it was thrown
+  if (err && err !== 'route' && err !== 'router') {
+    if (state.reportedErrors.includes(err)) return;
+    state.reportedErrors.push(err);
+    flag(state, 'error-after-send', 'next(err)', guarded, { error: err });
+    return;
+  }
+  if (state.nextReported) return;
+  state.nextReported = true;
+  flag(state, 'next-after-send', typeof err === 'string' ? `next('${err}')` : 'next()', guarded);
+}
+
+/** Wrap a Layer's request handler entry so the handler gets a guarded `next`. */
+function wrapHandleRequest(original: AnyFunction): AnyFunction {
+  return function (this: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
+    const state = res?.[kState];
+    const guarded = state === undefined || typeof next !== 'function' ? next : guardNext(state, next as AnyFunction);
+    return original.call(this, req, res, guarded);
+  };
+}
+
+/** Wrap a Layer's error handler entry the same way. */
+function wrapHandleError(original: AnyFunction): AnyFunction {
+  return function (this: unknown, error: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
+    const state = res?.[kState];
+    const guarded = state === undefined || typeof next !== 'function' ? next : guardNext(state, next as AnyFunction);
+    return original.call(this, error, req, res, guarded);
+  };
+}
+
+/** The router of an Express app: `_router` in Express 4 (whose `app.router` throws), `router` in 5. */
+function routerOf(app: { _router?: unknown; router?: unknown }): unknown {
+  try {
+    return app._router ?? app.router;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Patch the router Layer class of this Express app (Express 4's `handle_request`/`handle_error`,
+ * the router package's `handleRequest`/`handleError`), once per app and per class.
+ */
+function patchLayers(app: unknown): void {
+  if (typeof app !== 'function' || hasOwn(app, kPatched)) return;
+  try {
+    Object.defineProperty(app, kPatched, { value: true });
+    const stack = (routerOf(app as { _router?: unknown; router?: unknown }) as { stack?: unknown } | undefined)?.stack;
+    const layer: unknown = Array.isArray(stack) ? stack[0] : undefined;
+    if (layer === null || typeof layer !== 'object') return;
+    const proto = Object.getPrototypeOf(layer) as Record<string, unknown>;
+    if (hasOwn(proto, kPatched)) return;
+    for (const name of ['handle_request', 'handleRequest']) {
+      if (hasOwn(proto, name) && typeof proto[name] === 'function') proto[name] = wrapHandleRequest(proto[name] as AnyFunction);
+    }
+    for (const name of ['handle_error', 'handleError']) {
+      if (hasOwn(proto, name) && typeof proto[name] === 'function') proto[name] = wrapHandleError(proto[name] as AnyFunction);
+    }
+    Object.defineProperty(proto, kPatched, { value: true });
+  } catch {
+    // An app we cannot patch still gets its response guarded; only next() goes unwatched.
+  }
+}
+
+/** Start guarding one response (internal, also used by the register entry). */
+export function guardResponse(req: IncomingMessage, res: ServerResponse, options: ResolvedOptions): void {
+  const guardedRes = res as GuardedResponse;
+  if (guardedRes[kState] !== undefined) return;
+  patchPrototypes(res);
+  const state = new ResponseState(options, req, guardedRes);
+  guardedRes[kState] = state;
+  guardStatusCode(guardedRes);
+  if (res.headersSent) trace('%s %s: headers were already sent when header-guard saw the response', req.method, req.url?.split('?')[0]);
+}
+
+/**
+ * Create the guard middleware.
+ *
+ * ```ts
+ * app.use(headerGuard());                              // Express: mount it first
+ * http.createServer((req, res) => guard(req, res, () => handler(req, res)));  // node:http
+ * ```
+ *
+ * It watches every response that passes through it and reports any call made after the
+ * response was sent (late status or header, second body, write after end, next() or an error
+ * after the response), naming both the offending call and the earlier one.
+ *
+ * @param options - see {@link HeaderGuardOptions}; checked now, a bad one throws a TypeError.
+ * @returns Connect/Express middleware.
+ * @public
+ */
+export function headerGuard(options?: HeaderGuardOptions): HeaderGuardMiddleware {
+  const resolved = resolveOptions(options);
+  return function headerGuardMiddleware(req, res, next) {
+    guardResponse(req, res, resolved);
+    patchLayers((req as IncomingMessage & { app?: unknown }).app);
+    next();
+  };
+}

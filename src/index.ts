@@ -1,0 +1,19 @@
+/**
+ * header-guard: names both call sites of "Cannot set headers after they are sent to the client"
+ * and of the silent late calls around it.
+ *
+ * @packageDocumentation
+ */
+import { headerGuard } from './guard.js';
+
+export { headerGuard };
+export { HeaderGuardError, ErrorCodes } from './errors.js';
+export type {
+  CallSite,
+  HeaderGuardLogger,
+  HeaderGuardMiddleware,
+  HeaderGuardOptions,
+  Violation,
+  ViolationKind,
+} from './types.js';
+export default headerGuard;

@@ -1,0 +1,121 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * What went wrong with a response. Stable strings: match on these, not on messages.
+ *
+ * - `late-status`: the status code changed after the headers were sent (Node accepts it silently).
+ * - `late-header`: a header was set, appended or removed (or `writeHead` called) after the headers were sent.
+ * - `double-send`: a body method (`send`, `json`, `sendFile`, ...) was called after another one
+ *   had answered, or while one is still sending.
+ * - `write-after-end`: `write()`, or `end()` with data, after the response ended.
+ * - `next-after-send`: `next()` was called after the response was sent.
+ * - `error-after-send`: an error reached the router after the response was sent.
+ *
+ * @public
+ */
+export type ViolationKind =
+  | 'late-status'
+  | 'late-header'
+  | 'double-send'
+  | 'write-after-end'
+  | 'next-after-send'
+  | 'error-after-send';
+
+/**
+ * One position in source code, 1-based. `file` is an absolute path (or the raw location when
+ * the frame has no file, e.g. eval code); reports print it relative to the working directory.
+ *
+ * @public
+ */
+export interface CallSite {
+  file: string;
+  line: number;
+  column: number;
+  /** The function name as V8 reports it, when it has one. */
+  function?: string;
+}
+
+/**
+ * A violation: one late or conflicting call on a response, with where it happened and where the
+ * response was sent before.
+ *
+ * @public
+ */
+export interface Violation {
+  /** What went wrong. */
+  kind: ViolationKind;
+  /** `ERR_HTTP_HEADERS_SENT` where Node would have thrown that code, otherwise an `ERR_HEADER_GUARD_*` code. */
+  code: string;
+  /** The whole human-readable report: the same text that is logged or thrown. */
+  message: string;
+  /** The offending call as written, e.g. `res.status(500)`, `res.setHeader('x-id')`, `next()`. Never contains header values. */
+  call: string;
+  /** Where the offending call was made (the first frame in the user's own files when there is one). */
+  offending?: CallSite;
+  /** The user's frames of the offending call, innermost first (`offending` is the first). */
+  offendingStack: CallSite[];
+  /** Where the response was first sent: the call that flushed the headers or claimed the body. */
+  firstSent?: CallSite;
+  /** The user's frames of the first send, innermost first. */
+  firstSentStack: CallSite[];
+  /** Which call sent it first, e.g. `res.json()`. */
+  firstSentCall?: string;
+  /** Where the response was ended, when that matters to this violation. */
+  ended?: CallSite;
+  /** The call that ended the response, e.g. `res.end()`. */
+  endedCall?: string;
+  /** The request method, e.g. `GET`. */
+  method: string;
+  /** The request path without its query string. */
+  path: string;
+  /** The matched Express route (mount path included) when known, e.g. `/users/:id`. */
+  route?: string;
+  /** The status code the client received (or will receive), when the headers were sent. */
+  statusCode?: number;
+  /** Milliseconds between the first send (or the end) and the offending call. */
+  elapsedMs?: number;
+  /** The error that reached the router, for `error-after-send`. */
+  error?: unknown;
+}
+
+/**
+ * Where reports go when no `onViolation` is given. `console`, pino and winston fit.
+ *
+ * @public
+ */
+export interface HeaderGuardLogger {
+  warn(message: string): unknown;
+  error?(message: string): unknown;
+}
+
+/**
+ * Options of {@link headerGuard}.
+ *
+ * @public
+ */
+export interface HeaderGuardOptions {
+  /**
+   * `'log'` (default): report, drop the late header/status/body/write call, keep the server alive.
+   * `'throw'`: the offending call throws a {@link HeaderGuardError} (after `onViolation`).
+   */
+  mode?: 'log' | 'throw';
+  /**
+   * Called for every violation, in every mode. When given, the guard writes no log line of its own.
+   * An exception it throws is caught and logged; it never reaches the response.
+   */
+  onViolation?: (violation: Violation, req: IncomingMessage, res: ServerResponse) => void;
+  /** Where the default report goes: anything with `warn` (and optionally `error`). Default: stderr. */
+  logger?: HeaderGuardLogger;
+}
+
+/**
+ * The middleware returned by {@link headerGuard}: Connect/Express shaped, and usable around a
+ * plain node:http handler as `guard(req, res, () => handler(req, res))`.
+ *
+ * @public
+ */
+export type HeaderGuardMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;

@@ -1,0 +1,104 @@
+// Every violation kind, on Express 4 and 5, in log and throw mode: the kind, both reported
+// sites (file:line), what the client receives, and what throw mode throws.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { HeaderGuardError, type Violation } from '../src/index.js';
+import { BUGGY_APP_FILE, STATIC_FILE, buggyApp } from './fixtures/buggy-app.js';
+import { EXPRESS_VERSIONS, collector, markerSite, requestApp, settle, waitFor } from './helpers.js';
+
+interface Case {
+  path: string;
+  kind: Violation['kind'];
+  code: string;
+  call: string;
+  /** Marker of the offending line(s), innermost first. */
+  late: string[];
+  /** Marker of the first send's line(s), innermost first. */
+  first: string[];
+  /** Marker of the end, when the report shows one apart from the first send. */
+  ended?: string;
+  /** What the client gets in log mode: the first answer, untouched. */
+  status: number;
+  body: string;
+}
+
+const CASES: Case[] = [
+  { path: '/late-status', kind: 'late-status', code: 'ERR_HEADER_GUARD_LATE_STATUS', call: 'res.status(500)', late: ['late-status:late'], first: ['late-status:first'], status: 200, body: '{"ok":true}' },
+  { path: '/late-status-assign', kind: 'late-status', code: 'ERR_HEADER_GUARD_LATE_STATUS', call: 'res.statusCode = 404', late: ['late-status-assign:late'], first: ['late-status-assign:first'], status: 200, body: 'sent' },
+  { path: '/late-header', kind: 'late-header', code: 'ERR_HTTP_HEADERS_SENT', call: "res.setHeader('x-late')", late: ['late-header:late'], first: ['late-header:first'], status: 200, body: 'hello' },
+  { path: '/late-cookie', kind: 'late-header', code: 'ERR_HTTP_HEADERS_SENT', call: "res.cookie('sid')", late: ['late-cookie:late'], first: ['late-cookie:first'], status: 200, body: 'streamed' },
+  { path: '/double-send', kind: 'double-send', code: 'ERR_HTTP_HEADERS_SENT', call: 'res.json()', late: ['reply', 'double-send:late'], first: ['reply', 'double-send:first'], status: 200, body: '{"n":1}' },
+  { path: '/double-send-pending', kind: 'double-send', code: 'ERR_HEADER_GUARD_DOUBLE_SEND', call: 'res.json()', late: ['double-send-pending:late'], first: ['double-send-pending:first'], status: 200, body: readFileSync(STATIC_FILE, 'latin1') },
+  { path: '/write-after-end', kind: 'write-after-end', code: 'ERR_HEADER_GUARD_WRITE_AFTER_END', call: 'res.write()', late: ['write-after-end:late'], first: ['write-after-end:first'], status: 200, body: 'done' },
+  { path: '/end-after-end', kind: 'write-after-end', code: 'ERR_HEADER_GUARD_WRITE_AFTER_END', call: 'res.end(data)', late: ['end-after-end:late'], first: ['end-after-end:first'], ended: 'end-after-end:ended', status: 200, body: 'part;done' },
+  { path: '/next-after-send', kind: 'next-after-send', code: 'ERR_HEADER_GUARD_NEXT_AFTER_SEND', call: 'next()', late: ['next-after-send:late'], first: ['next-after-send:first'], status: 200, body: '{"answered":true}' },
+  { path: '/error-after-send', kind: 'error-after-send', code: 'ERR_HEADER_GUARD_ERROR_AFTER_SEND', call: 'next(err)', late: ['error-after-send:late'], first: ['error-after-send:first'], status: 200, body: 'answered' },
+];
+
+/** Assert that `stack` (the violation's frames) starts with the marker lines, in order. */
+function assertFrames(stack: Violation['offendingStack'], markers: string[], label: string): void {
+  const shown = stack.map((site) => `${site.file.slice(process.cwd().length + 1)}:${site.line}:`);
+  markers.forEach((marker, index) => {
+    assert.equal(shown[index], markerSite(BUGGY_APP_FILE, marker), `${label} frame ${index} should be @${marker}; got ${shown.join(' | ')}`);
+  });
+}
+
+for (const [version, express] of EXPRESS_VERSIONS) {
+  for (const mode of ['log', 'throw'] as const) {
+    describe(`${version}, ${mode} mode`, () => {
+      for (const c of CASES) {
+        it(`${c.kind}: ${c.path} names the late call and the first send`, async () => {
+          const { violations, onViolation } = collector();
+          const thrown: unknown[] = [];
+          const result = await requestApp(buggyApp(express, { mode, onViolation }, thrown), c.path);
+          await waitFor(() => violations.length > 0, 1000, 'a violation');
+          await settle();
+
+          assert.equal(violations.length, 1, `exactly one report, got: ${violations.map((v) => v.message).join('\n---\n')}`);
+          const violation = violations[0] as Violation;
+          assert.equal(violation.kind, c.kind);
+          assert.equal(violation.code, c.code);
+          assert.equal(violation.call, c.call);
+          assert.equal(violation.method, 'GET');
+          assert.equal(violation.path, c.path);
+          assert.equal(violation.route, c.path);
+          assertFrames(violation.offendingStack, c.late, 'offending');
+          assertFrames(violation.firstSentStack, c.first, 'first send');
+          assert.ok(typeof violation.elapsedMs === 'number' && violation.elapsedMs >= 0);
+          // The report text names both sites as file:line:column.
+          assert.ok(violation.message.includes(markerSite(BUGGY_APP_FILE, c.late[0] as string)), violation.message);
+          assert.ok(violation.message.includes(markerSite(BUGGY_APP_FILE, c.first[0] as string)), violation.message);
+          if (c.ended !== undefined) {
+            assert.ok(violation.ended, 'the end is reported');
+            assert.ok(violation.message.includes(markerSite(BUGGY_APP_FILE, c.ended)), violation.message);
+          }
+          assert.ok(!violation.message.includes('secret'), 'no header or cookie values in reports');
+
+          // The client got the first answer, whole.
+          assert.equal(result.status, c.status);
+          assert.equal(result.body, c.body);
+
+          const guardErrors = thrown.filter((error) => error instanceof HeaderGuardError) as HeaderGuardError[];
+          if (mode === 'log') {
+            assert.equal(guardErrors.length, 0, 'log mode never throws');
+            if (c.kind === 'error-after-send') {
+              // next(err) passes on unchanged: the app's error handler gets the original error.
+              assert.equal((thrown[0] as Error).message, 'boom after send');
+            } else {
+              assert.deepEqual(thrown, [], 'log mode passes nothing to the error handler');
+            }
+          } else {
+            assert.equal(guardErrors.length, 1, `throw mode throws once at the late call; thrown: ${thrown.map(String).join(', ')}`);
+            const error = guardErrors[0] as HeaderGuardError;
+            assert.equal(error.name, 'HeaderGuardError');
+            assert.equal(error.code, c.code);
+            assert.equal(error.violation, violation);
+            assert.equal(error.message, violation.message);
+            if (c.kind === 'error-after-send') assert.equal((error.cause as Error).message, 'boom after send');
+          }
+        });
+      }
+    });
+  }
+}
