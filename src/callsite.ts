@@ -43,10 +43,21 @@ export function parseFrame(rawLine: string): CallSite | undefined {
   let fn: string | undefined;
   let location = line;
   if (line.endsWith(')')) {
-    const open = line.indexOf(' (');
-    if (open === -1) return undefined;
-    fn = line.slice(0, open);
-    location = line.slice(open + 2, -1);
+    // The location is in the last balanced parentheses: function names, eval origins and
+    // paths may hold parentheses of their own.
+    let depth = 0;
+    let open = -1;
+    for (let index = line.length - 1; index >= 0; index--) {
+      const char = line[index];
+      if (char === ')') depth++;
+      else if (char === '(' && --depth === 0) {
+        open = index;
+        break;
+      }
+    }
+    if (open < 1 || line[open - 1] !== ' ') return undefined;
+    fn = line.slice(0, open - 1);
+    location = line.slice(open + 1, -1);
   }
   // eval frames: "eval at f (file:1:2), <anonymous>:3:4": the code ran in eval, not in a file.
   const match = /^(.*?):(\d+):(\d+)$/.exec(location);
