@@ -12,18 +12,22 @@ const dist = join(root, 'dist');
 const require = createRequire(import.meta.url);
 
 /** Entries: file name in src/, and which named export is also the default export (if any). */
-const ENTRIES = [{ name: 'index', defaultExport: 'headerGuard' }];
+const ENTRIES = [
+  { name: 'index', defaultExport: 'headerGuard' },
+  { name: 'register' },
+  { name: 'testing' },
+];
 
 rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
 for (const { name, defaultExport } of ENTRIES) {
   const names = Object.keys(require(join(dist, `${name}.js`))).filter((key) => key !== 'default' && key !== '__esModule');
-  const js = [`import cjs from './${name}.js';`];
+  const js = [names.length > 0 || defaultExport ? `import cjs from './${name}.js';` : `import './${name}.js';`];
   if (names.length > 0) js.push(`export const { ${names.join(', ')} } = cjs;`);
   if (defaultExport) js.push(`export default cjs.${defaultExport};`);
   writeFileSync(join(dist, `${name}.mjs`), `${js.join('\n')}\n`);
-  const dts = [`export * from './${name}.js';`];
+  const dts = [names.length > 0 ? `export * from './${name}.js';` : 'export {};'];
   if (defaultExport) dts.unshift(`import { ${defaultExport} } from './${name}.js';`), dts.push(`export default ${defaultExport};`);
   writeFileSync(join(dist, `${name}.d.mts`), `${dts.join('\n')}\n`);
 }

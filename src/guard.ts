@@ -1,5 +1,7 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import createDebug from 'debug';
+import onFinished from 'on-finished';
 import { captureStack, formatSite, framesToShow, holderFrames, type StackHolder } from './callsite.js';
 import { HeaderGuardError } from './errors.js';
 import { buildViolation, deliver, describeCall, type EarlierEvent, type ReportInput } from './report.js';
@@ -12,6 +14,25 @@ const trace = createDebug('header-guard');
 const kState = Symbol('header-guard.state');
 /** Marks prototypes, apps and Layer prototypes this copy has already patched. */
 const kPatched = Symbol('header-guard.patched');
+
+/**
+ * Every violation is published here (public, documented): test helpers, telemetry and custom
+ * reporters subscribe with `diagnostics_channel.subscribe('header-guard:violation', fn)` and
+ * receive `{ violation, req, res }`.
+ */
+export const violationChannel = diagnosticsChannel.channel('header-guard:violation');
+
+/**
+ * What became of an error of throw mode that Express caught: `passed` on through next(),
+ * `handled` by an app's own error handler (arity 4) that did not pass it on, or `surfaced` by
+ * the guard. One still `passed` when the response is over was swallowed by Express's final
+ * handler (which only closes the connection): the guard rethrows it so a strict test run fails.
+ */
+interface Pending {
+  /** The HeaderGuardError to rethrow. */
+  error: HeaderGuardError;
+  fate: 'passed' | 'handled' | 'surfaced';
+}
 
 /** Frames captured per call site: enough to get past Express's own frames to the user's caller and a few of its callers. */
 const STACK_LIMIT = 12;
@@ -58,6 +79,8 @@ class ResponseState {
   nextReported = false;
   /** Errors already reported as error-after-send, as they travel through routers and error handlers. */
   reportedErrors: unknown[] = [];
+  /** Errors travelling through Express's next() that throw mode tracks, keyed by the travelling error. */
+  pending: Map<unknown, Pending> | undefined = undefined;
   /** One-slot cache of the guarded version of the router's next. */
   rawNext: AnyFunction | undefined = undefined;
   guardedNext: AnyFunction | undefined = undefined;
@@ -100,14 +123,23 @@ interface FlagDetails {
   nodeWouldThrow?: boolean;
   requestedStatus?: unknown;
   error?: unknown;
+  /** Return the HeaderGuardError of throw mode instead of throwing it. */
+  defer?: boolean;
+}
+
+/** Whether a violation of this kind throws: throw mode, unless the kind is in `logOnly`. */
+function throws(options: ResolvedOptions, kind: ViolationKind): boolean {
+  return options.mode === 'throw' && !options.logOnly.includes(kind);
 }
 
 /**
- * Report a violation: capture the offending stack above `skip`, build the report, hand it to
- * onViolation or the logger, and in throw mode throw it. Returns normally only in log mode.
+ * Report a violation: capture the offending stack above `skip`, build the report, publish it,
+ * hand it to onViolation or the logger, and where it throws, throw it (or return it, with
+ * `defer`). Returns undefined when it does not throw.
  */
-function flag(state: ResponseState, kind: ViolationKind, call: string, skip: AnyFunction, details: FlagDetails = {}): void {
+function flag(state: ResponseState, kind: ViolationKind, call: string, skip: AnyFunction, details: FlagDetails = {}): HeaderGuardError | undefined {
   let violation;
+  const thrown = throws(state.options, kind);
   try {
     const at = now();
     const res = state.res;
@@ -133,16 +165,17 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
     if (res.headersSent && typeof state.statusCode === 'number') input.statusCode = state.statusCode;
     violation = buildViolation(input);
     trace('violation %s: %s', kind, violation.message);
-    deliver(state.options, violation, state.req, res);
+    if (violationChannel.hasSubscribers) violationChannel.publish({ violation, req: state.req, res });
+    deliver(state.options, violation, state.req, res, thrown);
   } catch {
     // A failure while reporting must never break the response (log mode's promise).
-    return;
+    return undefined;
   }
-  if (state.options.mode === 'throw') {
-    const error = new HeaderGuardError(violation);
-    Error.captureStackTrace(error, skip);
-    throw error;
-  }
+  if (!thrown) return undefined;
+  const error = new HeaderGuardError(violation);
+  Error.captureStackTrace(error, skip);
+  if (details.defer === true) return error;
+  throw error;
 }
 
 /** An error's stack, or undefined when reading it throws (a hostile getter). */
@@ -453,7 +486,11 @@ const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.h
  * without guard state go straight to the original methods.
  */
 function patchPrototypes(res: object): void {
-  const first: unknown = Object.getPrototypeOf(res);
+  patchChain(Object.getPrototypeOf(res));
+}
+
+/** Wrap the guarded methods on `first` and every prototype after it (see patchPrototypes). */
+function patchChain(first: unknown): void {
   if (first === null || typeof first !== 'object' || hasOwn(first, kPatched)) return;
   for (let proto = first as object | null; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
     if (hasOwn(proto, kPatched)) continue;
@@ -508,7 +545,9 @@ function guardStatusCode(res: GuardedResponse): void {
 function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {
   if (state.rawNext === next && state.guardedNext !== undefined) return state.guardedNext;
   const guarded = function (this: unknown, err?: unknown): unknown {
-    if (answered(state)) lateNext(state, guarded, err);
+    if (err instanceof HeaderGuardError) track(state, err, err);
+    else if (state.pending?.has(err) === true) track(state, err);
+    else if (answered(state)) lateNext(state, guarded, err);
     return next.apply(this, arguments as unknown as unknown[]);
   };
   state.rawNext = next;
@@ -516,13 +555,49 @@ function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {
   return guarded;
 }
 
+/**
+ * An error of throw mode is travelling through Express's next(): mark it `passed`, and make sure
+ * the guard looks at it again once the response is over. `error` is the HeaderGuardError to
+ * rethrow (given the first time; the travelling error is the same object or its cause).
+ */
+function track(state: ResponseState, travelling: unknown, error?: HeaderGuardError): void {
+  if (state.pending === undefined) {
+    state.pending = new Map();
+    onFinished(state.res, () => setImmediate(surfacePending, state));
+  }
+  const entry = state.pending.get(travelling);
+  if (entry === undefined) {
+    if (error !== undefined) state.pending.set(travelling, { error, fate: 'passed' });
+  } else if (entry.fate !== 'surfaced') {
+    entry.fate = 'passed';
+  }
+}
+
+/**
+ * Rethrow, as an uncaught exception, each error of throw mode that Express swallowed, so that a
+ * strict test run fails. Errors an app's own error handler kept are left alone.
+ */
+function surfacePending(state: ResponseState): void {
+  for (const entry of state.pending?.values() ?? []) {
+    if (entry.fate !== 'passed') continue;
+    entry.fate = 'surfaced';
+    trace('rethrowing a violation that Express swallowed: %s', entry.error.violation.kind);
+    process.nextTick(() => {
+      throw entry.error;
+    });
+  }
+}
+
 /** next() or next(err) after the response was sent; each error and the first plain next() are reported once. */
 function lateNext(state: ResponseState, guarded: AnyFunction, err: unknown): void {
-  if (err instanceof HeaderGuardError) return; // already reported where it was thrown
   if (err && err !== 'route' && err !== 'router') {
     if (state.reportedErrors.includes(err)) return;
     state.reportedErrors.push(err);
-    flag(state, 'error-after-send', 'next(err)', guarded, { error: err });
+    // next(err) is Express's own call (from its catch or a rejected promise): throwing here would
+    // replace the app's error. The error goes on unchanged; in throw mode it is tracked, and
+    // rethrown as a HeaderGuardError if no error handler of the app deals with it.
+    const error = flag(state, 'error-after-send', 'next(err)', guarded, { error: err, defer: true });
+    if (error !== undefined) track(state, err, error);
     return;
   }
   if (state.nextReported) return;
@@ -530,21 +605,37 @@ function lateNext(state: ResponseState, guarded: AnyFunction, err: unknown): voi
   flag(state, 'next-after-send', typeof err === 'string' ? `next('${err}')` : 'next()', guarded);
 }
 
+/**
+ * The `next` a Layer hands its handler: the guarded one. Where the router also exposes it as
+ * `req.next` (router-level middleware), `req.next` becomes the guarded one too, so that
+ * `next === req.next` still holds for the app (Express's `res.format` passes `req.next` along).
+ * The router puts its own `req.next` back when it is done, as it always does.
+ */
+function nextForLayer(req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
+  const state = res?.[kState];
+  if (state === undefined || typeof next !== 'function') return next;
+  const guarded = guardNext(state, next as AnyFunction);
+  const request = req as { next?: unknown } | null;
+  if (request !== null && typeof request === 'object' && request.next === next) request.next = guarded;
+  return guarded;
+}
+
 /** Wrap a Layer's request handler entry so the handler gets a guarded `next`. */
 function wrapHandleRequest(original: AnyFunction): AnyFunction {
   return function (this: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
-    const state = res?.[kState];
-    const guarded = state === undefined || typeof next !== 'function' ? next : guardNext(state, next as AnyFunction);
-    return original.call(this, req, res, guarded);
+    return original.call(this, req, res, nextForLayer(req, res, next));
   };
 }
 
-/** Wrap a Layer's error handler entry the same way. */
+/**
+ * Wrap a Layer's error handler entry the same way. A tracked error that reaches an app's own
+ * error handler (arity 4) counts as handled, unless the handler passes it on again.
+ */
 function wrapHandleError(original: AnyFunction): AnyFunction {
-  return function (this: unknown, error: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
-    const state = res?.[kState];
-    const guarded = state === undefined || typeof next !== 'function' ? next : guardNext(state, next as AnyFunction);
-    return original.call(this, error, req, res, guarded);
+  return function (this: { handle?: unknown }, error: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
+    const entry = res?.[kState]?.pending?.get(error);
+    if (entry !== undefined && entry.fate === 'passed' && typeof this.handle === 'function' && this.handle.length === 4) entry.fate = 'handled';
+    return original.call(this, error, req, res, nextForLayer(req, res, next));
   };
 }
 
@@ -579,6 +670,26 @@ function patchLayers(app: unknown): void {
     Object.defineProperty(proto, kPatched, { value: true });
   } catch {
     // An app we cannot patch still gets its response guarded; only next() goes unwatched.
+  }
+}
+
+/** Servers whose request listeners were checked for Express apps. */
+const checkedServers = new WeakSet<object>();
+
+/**
+ * Find the Express apps among a server's request listeners and guard their routers' next()
+ * (internal, for the register entry, which sees requests before any middleware runs).
+ */
+export function guardServerApps(server: unknown): void {
+  if (server === null || typeof server !== 'object' || checkedServers.has(server)) return;
+  const listeners = (server as { listeners?: (event: string) => unknown[] }).listeners;
+  if (typeof listeners !== 'function') return;
+  checkedServers.add(server);
+  for (const listener of listeners.call(server, 'request')) {
+    patchLayers(listener);
+    // The response is still a plain ServerResponse when the channel fires: Express gives it its
+    // app's prototype later, so wrap Express's methods through the app now.
+    if (typeof listener === 'function') patchChain((listener as { response?: unknown }).response);
   }
 }
 

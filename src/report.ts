@@ -178,13 +178,13 @@ function writeLine(options: ResolvedOptions, level: 'warn' | 'error', message: s
 const reportedHookFailures = new WeakSet<object>();
 
 /**
- * Hand a violation to `onViolation`, or log it when there is none. Never throws: a throwing
- * hook is logged once per guard. Internal.
+ * Hand a violation to `onViolation`, or log it when there is none and it is not thrown (a thrown
+ * error is the report). Never throws: a throwing hook is logged once per guard. Internal.
  */
-export function deliver(options: ResolvedOptions, violation: Violation, req: IncomingMessage, res: ServerResponse): void {
+export function deliver(options: ResolvedOptions, violation: Violation, req: IncomingMessage, res: ServerResponse, thrown: boolean): void {
   const hook = options.onViolation;
   if (hook === undefined) {
-    writeLine(options, 'warn', violation.message);
+    if (!thrown) writeLine(options, 'warn', violation.message);
     return;
   }
   try {

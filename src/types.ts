@@ -106,6 +106,11 @@ export interface HeaderGuardOptions {
   onViolation?: (violation: Violation, req: IncomingMessage, res: ServerResponse) => void;
   /** Where the default report goes: anything with `warn` (and optionally `error`). Default: stderr. */
   logger?: HeaderGuardLogger;
+  /**
+   * Kinds that are only reported, never thrown, even in throw mode: e.g. a test suite that calls
+   * `next()` after answering on purpose. Default: none.
+   */
+  logOnly?: ViolationKind[];
 }
 
 /**

@@ -1,14 +1,20 @@
 import { invalidOption } from './errors.js';
-import type { HeaderGuardLogger, HeaderGuardOptions } from './types.js';
+import type { HeaderGuardLogger, HeaderGuardOptions, ViolationKind } from './types.js';
+
+/** Every violation kind, for validating `logOnly` (internal). */
+export const VIOLATION_KINDS: readonly ViolationKind[] = [
+  'late-status', 'late-header', 'double-send', 'write-after-end', 'next-after-send', 'error-after-send',
+];
 
 /** Options after validation, with defaults filled in (internal). */
 export interface ResolvedOptions {
   mode: 'log' | 'throw';
   onViolation: HeaderGuardOptions['onViolation'];
   logger: HeaderGuardLogger | undefined;
+  logOnly: readonly ViolationKind[];
 }
 
-const KNOWN = ['mode', 'onViolation', 'logger'] as const;
+const KNOWN = ['mode', 'onViolation', 'logger', 'logOnly'] as const;
 
 /** Describe a value for an error message without dumping it. */
 function kindOf(value: unknown): string {
@@ -22,7 +28,7 @@ function kindOf(value: unknown): string {
  * ERR_HEADER_GUARD_INVALID_OPTION naming the first bad option. Internal.
  */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) return { mode: 'log', onViolation: undefined, logger: undefined };
+  if (options === undefined) return { mode: 'log', onViolation: undefined, logger: undefined, logOnly: [] };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalidOption(`headerGuard(options) takes an options object, got ${kindOf(options)}.`);
   }
@@ -31,7 +37,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       throw invalidOption(`unknown option "${key}". Known options: ${KNOWN.join(', ')}.`);
     }
   }
-  const { mode = 'log', onViolation, logger } = options as HeaderGuardOptions;
+  const { mode = 'log', onViolation, logger, logOnly = [] } = options as HeaderGuardOptions;
   if (mode !== 'log' && mode !== 'throw') {
     throw invalidOption(`option "mode" must be 'log' or 'throw', got ${kindOf(mode)}.`);
   }
@@ -46,5 +52,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       throw invalidOption(`option "logger" has an "error" that is not a function.`);
     }
   }
-  return { mode, onViolation, logger };
+  if (!Array.isArray(logOnly) || logOnly.some((kind) => !VIOLATION_KINDS.includes(kind))) {
+    throw invalidOption(`option "logOnly" must be an array of violation kinds (${VIOLATION_KINDS.join(', ')}), got ${JSON.stringify(logOnly)}.`);
+  }
+  return { mode, onViolation, logger, logOnly: [...logOnly] };
 }
