@@ -44,21 +44,27 @@ export function resetViolations(): void {
 }
 
 /**
- * Throw an `AssertionError`-shaped error listing every report collected since the last reset,
- * then reset. Call it after each test. Passes when there are none.
+ * Throw an `AssertionError`-shaped error listing every report collected since the last reset
+ * (its `violations` property holds them), then reset. Call it after each test. Passes when there are none.
  *
  * @public
  */
 export function assertNoViolations(): void {
   if (collected.length === 0) return;
   const reports = collected.splice(0, collected.length);
-  const error = new Error(
+  const error = assertionError(
     `header-guard: ${reports.length} violation${reports.length === 1 ? '' : 's'} during this test:\n\n${reports.map((v) => v.message).join('\n\n')}`,
-  ) as Error & { code: string; violations: Violation[] };
-  error.name = 'AssertionError';
-  error.code = 'ERR_ASSERTION';
+  ) as Error & { violations: Violation[] };
   error.violations = reports;
   throw error;
+}
+
+/** An error that test runners print as a failed assertion (code ERR_ASSERTION), with our message. */
+function assertionError(message: string): Error {
+  const error = new Error(message) as Error & { code: string };
+  error.name = 'AssertionError';
+  error.code = 'ERR_ASSERTION';
+  return error;
 }
 
 /**
@@ -72,10 +78,7 @@ export function expectViolation(kind?: ViolationKind): Violation {
   const index = collected.findIndex((violation) => kind === undefined || violation.kind === kind);
   if (index === -1) {
     const seen = collected.length === 0 ? 'none' : collected.map((violation) => violation.kind).join(', ');
-    const error = new Error(`header-guard: expected a ${kind ?? 'violation'} violation; collected: ${seen}.`) as Error & { code: string };
-    error.name = 'AssertionError';
-    error.code = 'ERR_ASSERTION';
-    throw error;
+    throw assertionError(`header-guard: expected ${kind === undefined ? 'a violation' : `a ${kind} violation`}; collected: ${seen}.`);
   }
   return collected.splice(index, 1)[0] as Violation;
 }
