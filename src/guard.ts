@@ -4,7 +4,8 @@ import createDebug from 'debug';
 import onFinished from 'on-finished';
 import { captureStack, formatSite, framesToShow, holderFrames, type StackHolder } from './callsite.js';
 import { HeaderGuardError } from './errors.js';
-import { buildViolation, deliver, describeCall, type EarlierEvent, type ReportInput } from './report.js';
+import { buildViolation, describeCall, Reporter, type EarlierEvent, type ReportInput } from './report.js';
+import { count } from './stats.js';
 import type { HeaderGuardMiddleware, HeaderGuardOptions, ViolationKind } from './types.js';
 import { resolveOptions, type ResolvedOptions } from './validations.js';
 
@@ -46,27 +47,69 @@ type AnyFunction = (this: any, ...args: any[]) => unknown;
 /** A response the guard watches. */
 type GuardedResponse = ServerResponse & { [kState]?: ResponseState; req?: IncomingMessage & { next?: AnyFunction } };
 
-/** One event of a response's life: which call, its captured stack, when (internal). */
+/** Most routes adaptive capture remembers as having had a violation; the oldest is forgotten first. */
+const MAX_HOT_ROUTES = 1000;
+
+/** One guard (one `headerGuard()` call, or the preload): its options and what it learns (internal). */
+export class Guard {
+  readonly reporter: Reporter;
+  /** Routes that had a violation: adaptive capture records their sites from then on. */
+  readonly hotRoutes = new Set<string>();
+
+  constructor(readonly options: ResolvedOptions) {
+    this.reporter = new Reporter(options);
+  }
+
+  /** Remember that a route had a violation (adaptive capture). */
+  markHot(key: string): void {
+    if (this.options.capture !== 'adaptive' || this.hotRoutes.has(key)) return;
+    this.hotRoutes.add(key);
+    if (this.hotRoutes.size > MAX_HOT_ROUTES) this.hotRoutes.delete(this.hotRoutes.values().next().value as string);
+  }
+}
+
+/** The key adaptive capture remembers: method and matched route, or the path when none matched. */
+function routeKey(req: IncomingMessage): string {
+  const expressReq = req as IncomingMessage & { baseUrl?: unknown; route?: { path?: unknown }; originalUrl?: unknown };
+  const routePath = expressReq.route?.path;
+  if (typeof routePath === 'string') return `${req.method} ${typeof expressReq.baseUrl === 'string' ? expressReq.baseUrl : ''}${routePath}`;
+  const url = typeof expressReq.originalUrl === 'string' ? expressReq.originalUrl : req.url ?? '';
+  const query = url.indexOf('?');
+  return `${req.method} ${query === -1 ? url : url.slice(0, query)}`;
+}
+
+/**
+ * One event of a response's life: which method (with its status code argument, if any), its
+ * captured stack when capture is on, when. Kept small: one per body call or flush (internal).
+ */
 interface SendRecord {
-  call: string;
+  method: string;
+  /** The status code passed to writeHead/status/sendStatus; no other argument is kept. */
+  status: number | undefined;
   stack: StackHolder | undefined;
   at: number;
   /** Which outermost call it happened in, so an end inside the call that flushed reuses its record. */
   serial: number;
 }
 
+/** How a record's call is shown: `res.json()`, `res.writeHead(200)`. */
+function recordCall(sendRecord: SendRecord): string {
+  return describeCall(sendRecord.method, sendRecord.status === undefined ? [] : [sendRecord.status]);
+}
+
 /** Per-response state: the state machine of one response (internal). */
 class ResponseState {
-  /** How many guarded methods are on the stack for this response. */
+  /** 1 while an outermost guarded call runs (nested calls do not count), else 0. */
   depth = 0;
-  /** How many body methods (send, json, ...) are on the stack: their inner calls are theirs to make. */
+  /** 1 while a body method (send, json, ...) runs: the calls it makes are its own. */
   bodyDepth = 0;
   /** Counts outermost calls. */
   serial = 0;
   /** The outermost guarded method on the stack, to capture the stack from its caller on. */
   outerFn: AnyFunction | undefined = undefined;
   outerName = '';
-  outerArgument: unknown = undefined;
+  /** The status code argument of the outermost call, if it took one. */
+  outerStatus: number | undefined = undefined;
   /** The body call that owns the response (sync ones keep it; async ones until they call back). */
   claim: SendRecord | undefined = undefined;
   /** Where the headers were flushed. */
@@ -78,7 +121,7 @@ class ResponseState {
   /** next-after-send is reported once per response: one next() call passes through several routers. */
   nextReported = false;
   /** Errors already reported as error-after-send, as they travel through routers and error handlers. */
-  reportedErrors: unknown[] = [];
+  reportedErrors: unknown[] | undefined = undefined;
   /** Errors travelling through Express's next() that throw mode tracks, keyed by the travelling error. */
   pending: Map<unknown, Pending> | undefined = undefined;
   /** One-slot cache of the guarded version of the router's next. */
@@ -86,7 +129,7 @@ class ResponseState {
   guardedNext: AnyFunction | undefined = undefined;
 
   constructor(
-    readonly options: ResolvedOptions,
+    readonly guard: Guard,
     readonly req: IncomingMessage,
     readonly res: GuardedResponse,
   ) {
@@ -97,15 +140,34 @@ class ResponseState {
 /** Milliseconds, monotonic. */
 const now = (): number => performance.now();
 
-/** Capture a record of a call; `skip` is the outermost guarded function, whose caller starts the stack. */
-function record(state: ResponseState, skip: AnyFunction, call: string): SendRecord {
-  return { call, stack: captureStack(skip, STACK_LIMIT), at: now(), serial: state.serial };
+/** Whether this response's earlier events get their call sites captured (the capture option). */
+function capturing(state: ResponseState): boolean {
+  const guard = state.guard;
+  switch (guard.options.capture) {
+    case 'always':
+      return true;
+    case 'off':
+      return trace.enabled;
+    case 'adaptive':
+      return trace.enabled || (guard.hotRoutes.size > 0 && guard.hotRoutes.has(routeKey(state.req)));
+  }
+}
+
+/** Record a call, capturing its stack when capture is on; `skip` is the outermost guarded function, whose caller starts the stack. */
+function record(state: ResponseState, skip: AnyFunction, method: string, status?: number): SendRecord {
+  return { method, status, stack: capturing(state) ? captureStack(skip, STACK_LIMIT) : undefined, at: now(), serial: state.serial };
 }
 
 /** The record as a report shows it. */
-function earlier(sendRecord: SendRecord | undefined): EarlierEvent | undefined {
+function earlier(state: ResponseState, sendRecord: SendRecord | undefined): EarlierEvent | undefined {
   if (sendRecord === undefined) return undefined;
-  return { call: sendRecord.call, frames: holderFrames(sendRecord.stack, FRAMES_SHOWN), at: sendRecord.at };
+  const event: EarlierEvent = { call: recordCall(sendRecord), frames: holderFrames(sendRecord.stack, FRAMES_SHOWN), at: sendRecord.at };
+  if (sendRecord.stack === undefined) {
+    event.notCaptured = state.guard.options.capture === 'adaptive'
+      ? 'not captured: capture is adaptive, and the next report on this route names it'
+      : 'not captured: capture is off';
+  }
+  return event;
 }
 
 /** Whether the response has been answered: a body call owns it, or its headers went out. */
@@ -116,7 +178,7 @@ function answered(state: ResponseState): boolean {
 /** Debug trace of a transition with its site (formats the stack, so only when DEBUG=header-guard). */
 function traceEvent(state: ResponseState, what: string, sendRecord: SendRecord): void {
   const site = holderFrames(sendRecord.stack, 1)[0];
-  trace('%s %s: %s by %s%s', state.req.method, state.req.url?.split('?')[0], what, sendRecord.call, site ? ` at ${formatSite(site)}` : '');
+  trace('%s %s: %s by %s%s', state.req.method, state.req.url?.split('?')[0], what, recordCall(sendRecord), site ? ` at ${formatSite(site)}` : '');
 }
 
 interface FlagDetails {
@@ -139,7 +201,8 @@ function throws(options: ResolvedOptions, kind: ViolationKind): boolean {
  */
 function flag(state: ResponseState, kind: ViolationKind, call: string, skip: AnyFunction, details: FlagDetails = {}): HeaderGuardError | undefined {
   let violation;
-  const thrown = throws(state.options, kind);
+  const guard = state.guard;
+  const thrown = throws(guard.options, kind);
   try {
     const at = now();
     const res = state.res;
@@ -157,16 +220,19 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
       req: state.req,
       requestedStatus: details.requestedStatus,
       error: details.error,
+      includeValues: guard.options.includeValues,
     };
     const firstRecord = state.sent ?? state.claim;
-    const first = earlier(firstRecord);
+    const first = earlier(state, firstRecord);
     if (first !== undefined) input.firstSent = first;
-    if (state.ended !== undefined && res.writableEnded) input.ended = state.ended === firstRecord ? first : earlier(state.ended);
+    if (state.ended !== undefined && res.writableEnded) input.ended = state.ended === firstRecord ? first : earlier(state, state.ended);
     if (res.headersSent && typeof state.statusCode === 'number') input.statusCode = state.statusCode;
     violation = buildViolation(input);
     trace('violation %s: %s', kind, violation.message);
+    guard.markHot(routeKey(state.req));
+    count(violation);
     if (violationChannel.hasSubscribers) violationChannel.publish({ violation, req: state.req, res });
-    deliver(state.options, violation, state.req, res, thrown);
+    guard.reporter.report(violation, state.req, res, thrown);
   } catch {
     // A failure while reporting must never break the response (log mode's promise).
     return undefined;
@@ -187,20 +253,16 @@ function safeStack(error: Error): unknown {
   }
 }
 
-/** Call the original method, keeping track of the outermost guarded call on the stack. */
-function run(state: ResponseState, res: object, fn: AnyFunction, name: string, argument: unknown, original: AnyFunction, args: ArrayLike<unknown>): unknown {
-  if (state.depth === 0) {
-    state.outerFn = fn;
-    state.outerName = name;
-    state.outerArgument = argument;
-    state.serial++;
-  }
-  state.depth++;
-  try {
-    return original.apply(res, args as unknown[]);
-  } finally {
-    state.depth--;
-  }
+/**
+ * An outermost guarded call starts: remember it (its caller is where a stack capture starts, and
+ * it is the call reports name). The caller runs the original and sets `depth` back to 0 in a finally.
+ */
+function enter(state: ResponseState, fn: AnyFunction, name: string, status: unknown): void {
+  state.outerFn = fn;
+  state.outerName = name;
+  state.outerStatus = typeof status === 'number' ? status : undefined;
+  state.serial++;
+  state.depth = 1;
 }
 
 /** The function above which a stack capture starts: the outermost guarded call, or `fn` itself. */
@@ -212,7 +274,9 @@ function outermost(state: ResponseState, fn: AnyFunction): AnyFunction {
 function noteFlush(state: ResponseState, fn: AnyFunction): void {
   if (state.sent !== undefined || !state.res.headersSent) return;
   const skip = outermost(state, fn);
-  state.sent = state.claim ?? record(state, skip, state.depth === 0 ? describeCall('writeHead', state.statusCode) : describeCall(state.outerName, state.outerArgument));
+  if (state.claim !== undefined) state.sent = state.claim;
+  else if (state.depth === 0) state.sent = record(state, skip, 'writeHead', typeof state.statusCode === 'number' ? state.statusCode : undefined);
+  else state.sent = record(state, skip, state.outerName, state.outerStatus);
   if (trace.enabled) traceEvent(state, 'headers sent', state.sent);
 }
 
@@ -265,16 +329,29 @@ function isStatusCode(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 999;
 }
 
+/**
+ * How every wrapper below runs the original: a call nested in another guarded call goes straight
+ * through (its outer call was checked, and is the one reports name); an outermost call marks
+ * itself with `enter` and clears the mark in a finally. Keeping nested calls free of bookkeeping
+ * keeps the guard cheap: one Express `res.send()` makes a dozen nested calls.
+ */
+
 /** Header setters, `format`: late once the headers are out (Node throws ERR_HTTP_HEADERS_SENT for all of them). */
 function wrapHeader(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
   const guarded = function (this: GuardedResponse): unknown {
     const state = this[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
     if (state.bodyDepth === 0 && this.headersSent) {
-      flag(state, 'late-header', describeCall(name, arguments[0]), guarded, { nodeWouldThrow: true });
+      flag(state, 'late-header', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: true });
       return dropped(this, returns);
     }
-    return run(state, this, guarded, name, arguments[0], original, arguments);
+    if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
+    enter(state, guarded, name, undefined);
+    try {
+      return original.apply(this, arguments as unknown as unknown[]);
+    } finally {
+      state.depth = 0;
+    }
   };
   return guarded;
 }
@@ -286,10 +363,16 @@ function wrapStatus(name: string, original: AnyFunction, returns: DropValue): An
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
     const code: unknown = arguments[0];
     if (state.bodyDepth === 0 && this.headersSent && isStatusCode(code) && code !== state.statusCode) {
-      flag(state, 'late-status', describeCall(name, code), guarded, { requestedStatus: code });
+      flag(state, 'late-status', describeCall(name, [code]), guarded, { requestedStatus: code });
       return dropped(this, returns);
     }
-    return run(state, this, guarded, name, code, original, arguments);
+    if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
+    enter(state, guarded, name, code);
+    try {
+      return original.apply(this, arguments as unknown as unknown[]);
+    } finally {
+      state.depth = 0;
+    }
   };
   return guarded;
 }
@@ -298,24 +381,28 @@ function wrapStatus(name: string, original: AnyFunction, returns: DropValue): An
 function wrapBody(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
   const guarded = function (this: GuardedResponse): unknown {
     const state = this[kState];
-    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
-    if (state.bodyDepth > 0) return run(state, this, guarded, name, arguments[0], original, arguments);
+    // Inside another body call (json -> send, sendStatus -> send): part of that call.
+    if (state === undefined || state.bodyDepth > 0) return original.apply(this, arguments as unknown as unknown[]);
+    const status: unknown = name === 'sendStatus' ? arguments[0] : undefined;
     if (answered(state)) {
-      flag(state, 'double-send', describeCall(name, arguments[0]), guarded, { nodeWouldThrow: this.headersSent });
+      flag(state, 'double-send', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: this.headersSent });
       return dropped(this, returns);
     }
-    const claim = record(state, guarded, describeCall(name, arguments[0]));
+    const claim = record(state, guarded, name, typeof status === 'number' ? status : undefined);
     state.claim = claim;
     if (trace.enabled) traceEvent(state, 'body claimed', claim);
-    state.bodyDepth++;
+    const outermost = state.depth === 0;
+    if (outermost) enter(state, guarded, name, status);
+    state.bodyDepth = 1;
     try {
-      return run(state, this, guarded, name, arguments[0], original, arguments);
+      return original.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
       // It threw before sending anything (bad arguments, a JSON cycle): the response is still open.
       if (!this.headersSent && state.claim === claim) state.claim = undefined;
       throw error;
     } finally {
-      state.bodyDepth--;
+      state.bodyDepth = 0;
+      if (outermost) state.depth = 0;
     }
   };
   return guarded;
@@ -386,27 +473,32 @@ function withReleasingCallback(state: ResponseState, res: GuardedResponse, name:
 function wrapAsyncBody(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
   const guarded = function (this: GuardedResponse): unknown {
     const state = this[kState];
-    if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
     // Inside another body call (download -> sendFile), or render with the user's callback: not a claim.
-    const renderWithCallback = name === 'render' && Array.prototype.some.call(arguments, (a) => typeof a === 'function');
-    if (state.bodyDepth > 0 || renderWithCallback) return run(state, this, guarded, name, undefined, original, arguments);
+    if (state === undefined || state.bodyDepth > 0) return original.apply(this, arguments as unknown as unknown[]);
+    if (name === 'render' && Array.prototype.some.call(arguments, (argument) => typeof argument === 'function')) {
+      return original.apply(this, arguments as unknown as unknown[]);
+    }
     if (answered(state)) {
-      flag(state, 'double-send', describeCall(name), guarded);
+      flag(state, 'double-send', describeCall(name, arguments, state.guard.options.includeValues), guarded);
       return dropped(this, returns);
     }
-    const claim = record(state, guarded, describeCall(name));
+    const claim = record(state, guarded, name);
     const args = withReleasingCallback(state, this, name, claim, arguments);
-    if (args === undefined) return run(state, this, guarded, name, undefined, original, arguments);
+    // No room for a callback in these arguments: the call goes unclaimed.
+    if (args === undefined) return original.apply(this, arguments as unknown as unknown[]);
     state.claim = claim;
     if (trace.enabled) traceEvent(state, 'body claimed', claim);
-    state.bodyDepth++;
+    const outermost = state.depth === 0;
+    if (outermost) enter(state, guarded, name, undefined);
+    state.bodyDepth = 1;
     try {
-      return run(state, this, guarded, name, undefined, original, args);
+      return original.apply(this, args);
     } catch (error) {
       release(state, claim);
       throw error;
     } finally {
-      state.bodyDepth--;
+      state.bodyDepth = 0;
+      if (outermost) state.depth = 0;
     }
   };
   return guarded;
@@ -418,11 +510,21 @@ function wrapWriteHead(name: string, original: AnyFunction, returns: DropValue):
     const state = this[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
     if (this.headersSent) {
-      flag(state, 'late-header', describeCall(name, arguments[0]), guarded, { nodeWouldThrow: true });
+      flag(state, 'late-header', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: true });
       return dropped(this, returns);
     }
-    const result = run(state, this, guarded, name, arguments[0], original, arguments);
-    noteFlush(state, guarded);
+    let result: unknown;
+    if (state.depth > 0) {
+      result = original.apply(this, arguments as unknown as unknown[]);
+    } else {
+      enter(state, guarded, name, arguments[0]);
+      try {
+        result = original.apply(this, arguments as unknown as unknown[]);
+      } finally {
+        state.depth = 0;
+      }
+    }
+    if (state.sent === undefined) noteFlush(state, guarded);
     return result;
   };
   return guarded;
@@ -437,7 +539,13 @@ function wrapWrite(name: string, original: AnyFunction, returns: DropValue): Any
       flag(state, 'write-after-end', 'res.write()', guarded);
       return dropped(this, returns);
     }
-    return run(state, this, guarded, name, undefined, original, arguments);
+    if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
+    enter(state, guarded, name, undefined);
+    try {
+      return original.apply(this, arguments as unknown as unknown[]);
+    } finally {
+      state.depth = 0;
+    }
   };
   return guarded;
 }
@@ -457,10 +565,20 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
       return original.apply(this, arguments as unknown as unknown[]);
     }
     const skip = outermost(state, guarded);
-    const result = run(state, this, guarded, name, undefined, original, arguments);
+    let result: unknown;
+    if (state.depth > 0) {
+      result = original.apply(this, arguments as unknown as unknown[]);
+    } else {
+      enter(state, guarded, name, undefined);
+      try {
+        result = original.apply(this, arguments as unknown as unknown[]);
+      } finally {
+        state.depth = 0;
+      }
+    }
     if (state.ended === undefined && this.writableEnded) {
       const sent = state.sent;
-      state.ended = state.claim ?? (sent !== undefined && sent.serial === state.serial ? sent : record(state, skip, 'res.end()'));
+      state.ended = state.claim ?? (sent !== undefined && sent.serial === state.serial ? sent : record(state, skip, 'end'));
       if (trace.enabled) traceEvent(state, 'ended', state.ended);
     }
     return result;
@@ -525,20 +643,41 @@ function setStatusCode(this: GuardedResponse, value: unknown): void {
   state.statusCode = value;
 }
 
+/** The accessor put in front of `statusCode`: one shared descriptor, no allocation per response. */
+const STATUS_CODE_ACCESSOR: PropertyDescriptor = { get: getStatusCode, set: setStatusCode, enumerable: true, configurable: true };
+
+/** Per prototype: whether `statusCode` is a plain writable data property there (Node's default lives on ServerResponse.prototype). */
+const plainStatusCode = new WeakMap<object, boolean>();
+
+/** Whether the first `statusCode` found from `object` up its prototype chain is a writable data property. */
+function inheritsPlainStatusCode(object: object | null): boolean {
+  for (; object !== null; object = Object.getPrototypeOf(object) as object | null) {
+    const descriptor = Object.getOwnPropertyDescriptor(object, 'statusCode');
+    if (descriptor !== undefined) return 'value' in descriptor && descriptor.writable === true;
+  }
+  return false;
+}
+
 /**
  * Put our accessor in front of `statusCode`, which is a plain data property: Node keeps the
  * default on ServerResponse.prototype and an own one once assigned. Where it is an accessor
  * already (HTTP/2's compatibility response) it is left alone; `res.status()` is still guarded.
  */
 function guardStatusCode(res: GuardedResponse): void {
-  let descriptor: PropertyDescriptor | undefined;
-  for (let object: object | null = res; object !== null && descriptor === undefined; object = Object.getPrototypeOf(object) as object | null) {
-    descriptor = Object.getOwnPropertyDescriptor(object, 'statusCode');
+  if (hasOwn(res, 'statusCode')) {
+    const own = Object.getOwnPropertyDescriptor(res, 'statusCode');
+    if (own === undefined || !('value' in own) || own.writable !== true || own.configurable !== true) return;
+  } else {
+    const proto = Object.getPrototypeOf(res) as object | null;
+    if (proto === null) return;
+    let plain = plainStatusCode.get(proto);
+    if (plain === undefined) {
+      plain = inheritsPlainStatusCode(proto);
+      plainStatusCode.set(proto, plain);
+    }
+    if (!plain) return;
   }
-  if (descriptor === undefined || !('value' in descriptor) || descriptor.writable !== true) return;
-  const own = Object.getOwnPropertyDescriptor(res, 'statusCode');
-  if (own !== undefined && own.configurable !== true) return;
-  Object.defineProperty(res, 'statusCode', { get: getStatusCode, set: setStatusCode, enumerable: true, configurable: true });
+  Object.defineProperty(res, 'statusCode', STATUS_CODE_ACCESSOR);
 }
 
 /** The guarded version of a router's `next`: reports next() and errors after the response was sent. */
@@ -591,6 +730,7 @@ function surfacePending(state: ResponseState): void {
 /** next() or next(err) after the response was sent; each error and the first plain next() are reported once. */
 function lateNext(state: ResponseState, guarded: AnyFunction, err: unknown): void {
   if (err && err !== 'route' && err !== 'router') {
+    state.reportedErrors ??= [];
     if (state.reportedErrors.includes(err)) return;
     state.reportedErrors.push(err);
     // next(err) is Express's own call (from its catch or a rejected promise): throwing here would
@@ -694,14 +834,19 @@ export function guardServerApps(server: unknown): void {
 }
 
 /** Start guarding one response (internal, also used by the register entry). */
-export function guardResponse(req: IncomingMessage, res: ServerResponse, options: ResolvedOptions): void {
+export function guardResponse(req: IncomingMessage, res: ServerResponse, guard: Guard): void {
   const guardedRes = res as GuardedResponse;
   if (guardedRes[kState] !== undefined) return;
-  patchPrototypes(res);
-  const state = new ResponseState(options, req, guardedRes);
-  guardedRes[kState] = state;
-  guardStatusCode(guardedRes);
-  if (res.headersSent) trace('%s %s: headers were already sent when header-guard saw the response', req.method, req.url?.split('?')[0]);
+  try {
+    patchPrototypes(res);
+    const state = new ResponseState(guard, req, guardedRes);
+    guardedRes[kState] = state;
+    guardStatusCode(guardedRes);
+    if (res.headersSent) trace('%s %s: headers were already sent when header-guard saw the response', req.method, req.url?.split('?')[0]);
+  } catch (error) {
+    // The guard must never break a response: this one goes on unguarded.
+    trace('could not guard a response: %O', error);
+  }
 }
 
 /**
@@ -721,9 +866,9 @@ export function guardResponse(req: IncomingMessage, res: ServerResponse, options
  * @public
  */
 export function headerGuard(options?: HeaderGuardOptions): HeaderGuardMiddleware {
-  const resolved = resolveOptions(options);
+  const guard = new Guard(resolveOptions(options));
   return function headerGuardMiddleware(req, res, next) {
-    guardResponse(req, res, resolved);
+    guardResponse(req, res, guard);
     patchLayers((req as IncomingMessage & { app?: unknown }).app);
     next();
   };

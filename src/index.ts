@@ -8,11 +8,13 @@ import { headerGuard } from './guard.js';
 
 export { headerGuard };
 export { HeaderGuardError, ErrorCodes } from './errors.js';
+export { stats, resetStats } from './stats.js';
 export type {
   CallSite,
   HeaderGuardLogger,
   HeaderGuardMiddleware,
   HeaderGuardOptions,
+  HeaderGuardStats,
   Violation,
   ViolationKind,
 } from './types.js';

@@ -21,7 +21,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidOption } from './errors.js';
-import { guardResponse, guardServerApps } from './guard.js';
+import { Guard, guardResponse, guardServerApps } from './guard.js';
 import { resolveOptions, VIOLATION_KINDS } from './validations.js';
 
 /** The message of Node's `http.server.request.start` channel. */
@@ -45,10 +45,10 @@ if (registry[kRegistered] !== true) {
   if (invalid !== undefined) {
     throw invalidOption(`HEADER_GUARD_LOG_ONLY lists an unknown kind ${JSON.stringify(invalid)}; kinds: ${VIOLATION_KINDS.join(', ')}.`);
   }
-  const options = resolveOptions({ mode, logOnly });
+  const guard = new Guard(resolveOptions({ mode, logOnly }));
   diagnosticsChannel.subscribe('http.server.request.start', (message) => {
     const { request, response, server } = message as RequestStart;
     guardServerApps(server);
-    guardResponse(request, response, options);
+    guardResponse(request, response, guard);
   });
 }

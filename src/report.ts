@@ -11,14 +11,32 @@ const NAME_ARGUMENT = new Set([
 /** Methods whose first argument is a status code. */
 const STATUS_ARGUMENT = new Set(['status', 'sendStatus', 'writeHead']);
 
-/** How a call is shown in reports: `res.status(500)`, `res.setHeader('x-id')`, `res.json()`. Internal. */
-export function describeCall(method: string, firstArgument?: unknown): string {
-  if (STATUS_ARGUMENT.has(method) && typeof firstArgument === 'number') return `res.${method}(${firstArgument})`;
-  if (NAME_ARGUMENT.has(method) && typeof firstArgument === 'string') {
-    const name = firstArgument.length > 60 ? `${firstArgument.slice(0, 60)}…` : firstArgument;
-    return `res.${method}(${JSON.stringify(name).replace(/^"|"$/g, "'")})`;
+/** A value for a report that asked for values: bounded, never throws. */
+function showValue(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = '[unprintable]';
   }
-  if (NAME_ARGUMENT.has(method) && firstArgument !== null && typeof firstArgument === 'object') return `res.${method}({…})`;
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
+}
+
+/**
+ * How a call is shown in reports: `res.status(500)`, `res.setHeader('x-id')`, `res.json()`.
+ * Header and cookie names are shown, values only with `includeValues`. Internal.
+ */
+export function describeCall(method: string, args: ArrayLike<unknown> = [], includeValues = false): string {
+  const first = args[0];
+  if (STATUS_ARGUMENT.has(method) && typeof first === 'number') return `res.${method}(${first})`;
+  if (NAME_ARGUMENT.has(method)) {
+    let name: string | undefined;
+    if (typeof first === 'string') name = `'${first.length > 60 ? `${first.slice(0, 60)}…` : first}'`;
+    else if (first !== null && typeof first === 'object') name = includeValues ? showValue(first) : '{…}';
+    if (name === undefined) return `res.${method}()`;
+    return includeValues && args.length > 1 && typeof first === 'string' ? `res.${method}(${name}, ${showValue(args[1])})` : `res.${method}(${name})`;
+  }
+  if (includeValues && args.length > 0 && typeof first !== 'function') return `res.${method}(${showValue(first)})`;
   return `res.${method}()`;
 }
 
@@ -27,6 +45,8 @@ export interface EarlierEvent {
   call: string;
   frames: CallSite[];
   at: number;
+  /** Why there are no frames, when the site was not captured (capture option). */
+  notCaptured?: string;
 }
 
 /** Everything a report is made from (internal). */
@@ -48,13 +68,14 @@ export interface ReportInput {
   error?: unknown;
   at: number;
   req: IncomingMessage;
+  includeValues: boolean;
 }
 
 /** The request path without its query string, and the matched route when Express knows it. */
-function requestFacts(req: IncomingMessage): { method: string; path: string; route?: string } {
+function requestFacts(req: IncomingMessage, includeValues: boolean): { method: string; path: string; route?: string } {
   const expressReq = req as IncomingMessage & { originalUrl?: unknown; baseUrl?: unknown; route?: { path?: unknown } };
   const url = typeof expressReq.originalUrl === 'string' ? expressReq.originalUrl : req.url ?? '';
-  const query = url.indexOf('?');
+  const query = includeValues ? -1 : url.indexOf('?');
   const facts: { method: string; path: string; route?: string } = {
     method: req.method ?? 'GET',
     path: query === -1 ? url : url.slice(0, query),
@@ -103,7 +124,8 @@ function headline(input: ReportInput): string {
 }
 
 /** Frames as indented `at fn (file:line:column)` lines. */
-function frameLines(frames: CallSite[]): string[] {
+function frameLines(frames: CallSite[], notCaptured?: string): string[] {
+  if (notCaptured !== undefined) return [`      (${notCaptured})`];
   if (frames.length === 0) return ['      (no stack was captured)'];
   return frames.map((site) => `      at ${site.function === undefined ? formatSite(site) : `${site.function} (${formatSite(site)})`}`);
 }
@@ -116,7 +138,7 @@ function ago(then: number, now: number): string {
 
 /** Build the violation (with its message) from what the guard saw. Internal. */
 export function buildViolation(input: ReportInput): Violation {
-  const facts = requestFacts(input.req);
+  const facts = requestFacts(input.req, input.includeValues);
   const lines = [`header-guard: ${headline(input)} [${codeFor(input.kind, input.nodeWouldThrow)}]`];
   lines.push(input.framesFromError === true ? `  error thrown (then passed on as ${input.call}):` : `  late call: ${input.call}`);
   lines.push(...frameLines(input.offendingFrames));
@@ -126,12 +148,12 @@ export function buildViolation(input: ReportInput): Violation {
   const endedByFirst = ended !== undefined && ended === first;
   if (first !== undefined) {
     const label = input.stillSending === true ? 'still sending since' : endedByFirst ? 'sent and ended by' : 'first sent by';
-    lines.push(`  ${label} ${first.call}, ${ago(first.at, input.at)}:`, ...frameLines(first.frames));
+    lines.push(`  ${label} ${first.call}, ${ago(first.at, input.at)}:`, ...frameLines(first.frames, first.notCaptured));
   } else {
     lines.push('  first sent: before header-guard saw this response (mount headerGuard() earlier to know where)');
   }
   if (ended !== undefined && !endedByFirst && input.kind === 'write-after-end') {
-    lines.push(`  ended by ${ended.call}, ${ago(ended.at, input.at)}:`, ...frameLines(ended.frames));
+    lines.push(`  ended by ${ended.call}, ${ago(ended.at, input.at)}:`, ...frameLines(ended.frames, ended.notCaptured));
   }
   lines.push(`  request: ${facts.method} ${facts.path}${facts.route === undefined ? '' : ` (route ${facts.route})`}`);
 
@@ -174,24 +196,58 @@ function writeLine(options: ResolvedOptions, level: 'warn' | 'error', message: s
   }
 }
 
-/** Failures of the user's onViolation we already told about, so one broken hook logs once. */
-const reportedHookFailures = new WeakSet<object>();
+/** Most distinct violations the dedupe table remembers; the oldest is forgotten first. */
+const MAX_REMEMBERED = 1000;
+
+/** What makes two violations "the same": kind and both sites (or the calls, when not captured). */
+function dedupeKey(violation: Violation): string {
+  const site = (callSite: CallSite | undefined, call: string | undefined) => (callSite === undefined ? call ?? '' : `${callSite.file}:${callSite.line}:${callSite.column}`);
+  return `${violation.kind}|${site(violation.offending, violation.call)}|${site(violation.firstSent, violation.firstSentCall)}`;
+}
 
 /**
- * Hand a violation to `onViolation`, or log it when there is none and it is not thrown (a thrown
- * error is the report). Never throws: a throwing hook is logged once per guard. Internal.
+ * Delivers one guard's reports: to `onViolation`, or to the logger unless the error is thrown;
+ * the same violation at most once per dedupe window, with a repeat count; never throws (a
+ * throwing hook or logger is logged once). Internal.
  */
-export function deliver(options: ResolvedOptions, violation: Violation, req: IncomingMessage, res: ServerResponse, thrown: boolean): void {
-  const hook = options.onViolation;
-  if (hook === undefined) {
-    if (!thrown) writeLine(options, 'warn', violation.message);
-    return;
+export class Reporter {
+  private readonly seen = new Map<string, { last: number; repeats: number }>();
+  private hookFailureLogged = false;
+
+  constructor(private readonly options: ResolvedOptions) {}
+
+  report(violation: Violation, req: IncomingMessage, res: ServerResponse, thrown: boolean): void {
+    if (!thrown && this.options.dedupeWindowMs > 0 && this.isRepeat(violation)) return;
+    const hook = this.options.onViolation;
+    if (hook === undefined) {
+      if (!thrown) writeLine(this.options, 'warn', violation.message);
+      return;
+    }
+    try {
+      hook(violation, req, res);
+    } catch (error) {
+      if (this.hookFailureLogged) return;
+      this.hookFailureLogged = true;
+      writeLine(this.options, 'error', `header-guard: onViolation threw (${describeError(error)}); this is reported once. The violation was:\n${violation.message}`);
+    }
   }
-  try {
-    hook(violation, req, res);
-  } catch (error) {
-    if (reportedHookFailures.has(options)) return;
-    reportedHookFailures.add(options);
-    writeLine(options, 'error', `header-guard: onViolation threw (${describeError(error)}); this is reported once. The violation was:\n${violation.message}`);
+
+  /** Count a repeat inside the window (true: do not report); otherwise note the repeats on the violation. */
+  private isRepeat(violation: Violation): boolean {
+    const key = dedupeKey(violation);
+    const now = Date.now();
+    const entry = this.seen.get(key);
+    if (entry !== undefined && now - entry.last < this.options.dedupeWindowMs) {
+      entry.repeats++;
+      return true;
+    }
+    if (entry !== undefined && entry.repeats > 0) {
+      violation.repeated = entry.repeats;
+      violation.message += `\n  (${entry.repeats} more time${entry.repeats === 1 ? '' : 's'} since it was last reported)`;
+    }
+    this.seen.delete(key);
+    this.seen.set(key, { last: now, repeats: 0 });
+    if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
+    return false;
   }
 }

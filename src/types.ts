@@ -76,6 +76,25 @@ export interface Violation {
   elapsedMs?: number;
   /** The error that reached the router, for `error-after-send`. */
   error?: unknown;
+  /** How many times the same violation happened since it was last reported (dedupe window). */
+  repeated?: number;
+}
+
+/**
+ * Violation counts since the process started (or since `resetStats()`), from `stats()`.
+ *
+ * @public
+ */
+export interface HeaderGuardStats {
+  /** All violations. */
+  total: number;
+  /** Per kind. */
+  byKind: Record<ViolationKind, number>;
+  /**
+   * Per route (`GET /users/:id`, or the path when no route matched), then per kind. At most 1000
+   * routes are kept; later ones are counted under `'(other routes)'`.
+   */
+  byRoute: Record<string, Partial<Record<ViolationKind, number>>>;
 }
 
 /**
@@ -111,6 +130,30 @@ export interface HeaderGuardOptions {
    * `next()` after answering on purpose. Default: none.
    */
   logOnly?: ViolationKind[];
+  /**
+   * When to capture the call sites of the earlier events (first send, end), which reports need to
+   * name both places. The offending call is always captured, when it happens.
+   * - `'always'`: at every response (about 2–7 µs per response).
+   * - `'adaptive'`: not until a route has a violation; from then on, always on that route. The
+   *   first report names the offending call; the next one on that route names both sites.
+   * - `'off'`: never.
+   *
+   * Default: `'adaptive'` when `NODE_ENV` is `production`, otherwise `'always'` (and always
+   * `'always'` under `DEBUG=header-guard`).
+   */
+  capture?: 'always' | 'adaptive' | 'off';
+  /**
+   * Report the same violation (kind and both sites) at most once per this many milliseconds,
+   * with a count of the repeats; `0` reports every one. Applies to logged reports and
+   * `onViolation`, not to thrown errors, the diagnostics channel or `stats()`.
+   * Default: 60000 when `NODE_ENV` is `production`, otherwise 0.
+   */
+  dedupeWindowMs?: number;
+  /**
+   * Print header values, cookie values, redirect targets and query strings in reports.
+   * Default: false: reports name headers and cookies, never their values.
+   */
+  includeValues?: boolean;
 }
 
 /**

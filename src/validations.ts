@@ -12,9 +12,12 @@ export interface ResolvedOptions {
   onViolation: HeaderGuardOptions['onViolation'];
   logger: HeaderGuardLogger | undefined;
   logOnly: readonly ViolationKind[];
+  capture: 'always' | 'adaptive' | 'off';
+  dedupeWindowMs: number;
+  includeValues: boolean;
 }
 
-const KNOWN = ['mode', 'onViolation', 'logger', 'logOnly'] as const;
+const KNOWN = ['mode', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues'] as const;
 
 /** Describe a value for an error message without dumping it. */
 function kindOf(value: unknown): string {
@@ -28,7 +31,8 @@ function kindOf(value: unknown): string {
  * ERR_HEADER_GUARD_INVALID_OPTION naming the first bad option. Internal.
  */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) return { mode: 'log', onViolation: undefined, logger: undefined, logOnly: [] };
+  const production = process.env.NODE_ENV === 'production';
+  if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalidOption(`headerGuard(options) takes an options object, got ${kindOf(options)}.`);
   }
@@ -37,7 +41,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       throw invalidOption(`unknown option "${key}". Known options: ${KNOWN.join(', ')}.`);
     }
   }
-  const { mode = 'log', onViolation, logger, logOnly = [] } = options as HeaderGuardOptions;
+  const {
+    mode = 'log',
+    onViolation,
+    logger,
+    logOnly = [],
+    capture = production ? 'adaptive' : 'always',
+    dedupeWindowMs = production ? 60_000 : 0,
+    includeValues = false,
+  } = options as HeaderGuardOptions;
   if (mode !== 'log' && mode !== 'throw') {
     throw invalidOption(`option "mode" must be 'log' or 'throw', got ${kindOf(mode)}.`);
   }
@@ -55,5 +67,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (!Array.isArray(logOnly) || logOnly.some((kind) => !VIOLATION_KINDS.includes(kind))) {
     throw invalidOption(`option "logOnly" must be an array of violation kinds (${VIOLATION_KINDS.join(', ')}), got ${JSON.stringify(logOnly)}.`);
   }
-  return { mode, onViolation, logger, logOnly: [...logOnly] };
+  if (capture !== 'always' && capture !== 'adaptive' && capture !== 'off') {
+    throw invalidOption(`option "capture" must be 'always', 'adaptive' or 'off', got ${kindOf(capture)}.`);
+  }
+  if (typeof dedupeWindowMs !== 'number' || !Number.isFinite(dedupeWindowMs) || dedupeWindowMs < 0) {
+    throw invalidOption(`option "dedupeWindowMs" must be a finite number of milliseconds >= 0, got ${kindOf(dedupeWindowMs)}.`);
+  }
+  if (typeof includeValues !== 'boolean') {
+    throw invalidOption(`option "includeValues" must be true or false, got ${kindOf(includeValues)}.`);
+  }
+  return { mode, onViolation, logger, logOnly: [...logOnly], capture, dedupeWindowMs, includeValues };
 }
