@@ -30,10 +30,12 @@ const TARGETS = { production: 1.02, development: 1.1 };
 const ROUTES = values.route ?? ['/hello', '/json'];
 const ENVS = values.env ?? ['production', 'development'];
 
+const VARIANTS = ['bare', 'noop', 'guard'];
+
 /** Start one server process and wait for its port. */
-function startServer(env, guard) {
-  const child = fork(join(here, 'server.js'), { env: { ...process.env, NODE_ENV: env, BENCH_GUARD: guard ? '1' : '0' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve) => child.once('message', ({ port }) => resolve({ child, port, env, guard })));
+function startServer(env, variant) {
+  const child = fork(join(here, 'server.js'), { env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve) => child.once('message', ({ port }) => resolve({ child, port, env, variant })));
 }
 
 /** Ask a server something over IPC and wait for its answer. */
@@ -61,28 +63,28 @@ const median = (list) => {
 };
 
 const servers = [];
-for (const env of ENVS) for (const guard of [false, true]) servers.push(await startServer(env, guard));
-const find = (env, guard) => servers.find((server) => server.env === env && server.guard === guard);
+for (const env of ENVS) for (const variant of VARIANTS) servers.push(await startServer(env, variant));
+const find = (env, variant) => servers.find((server) => server.env === env && server.variant === variant);
 
 // Warm-up: JIT and caches, not measured.
 for (const server of servers) for (const route of ROUTES) await measure(server, route, 1);
 
-const samples = {}; // key `${env} ${route}` -> { ratios: [], bare: [], guard: [], rpsBare: [], rpsGuard: [] }
+const samples = {}; // `${env} ${route}` -> per variant: cpu and rps lists; ratio lists against bare
 for (let round = 0; round < ROUNDS; round++) {
   for (const route of ROUTES) {
     for (const env of ENVS) {
       const key = `${env} ${route}`;
-      samples[key] ??= { ratios: [], bare: [], guard: [], rpsBare: [], rpsGuard: [] };
-      // Alternate which variant goes first, so drift in the machine's load does not favour one.
-      const order = round % 2 === 0 ? [false, true] : [true, false];
+      samples[key] ??= Object.fromEntries(VARIANTS.map((variant) => [variant, { cpu: [], rps: [], ratio: [] }]));
+      // Rotate the order each round, so drift in the machine's load favours no variant.
+      const order = VARIANTS.map((_, index) => VARIANTS[(index + round) % VARIANTS.length]);
       const result = {};
-      for (const guard of order) result[guard] = await measure(find(env, guard), route, SECONDS);
-      const sample = samples[key];
-      sample.ratios.push(result[true].cpuPerRequest / result[false].cpuPerRequest);
-      sample.bare.push(result[false].cpuPerRequest);
-      sample.guard.push(result[true].cpuPerRequest);
-      sample.rpsBare.push(result[false].rps);
-      sample.rpsGuard.push(result[true].rps);
+      for (const variant of order) result[variant] = await measure(find(env, variant), route, SECONDS);
+      for (const variant of VARIANTS) {
+        const sample = samples[key][variant];
+        sample.cpu.push(result[variant].cpuPerRequest);
+        sample.rps.push(result[variant].rps);
+        sample.ratio.push(result[variant].cpuPerRequest / result.bare.cpuPerRequest);
+      }
     }
   }
   process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
@@ -91,27 +93,29 @@ for (const server of servers) server.child.send('exit');
 
 const rows = [];
 let met = true;
+const ratioCell = (ratios) => `${median(ratios).toFixed(3)}x (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`;
 for (const env of ENVS) {
   for (const route of ROUTES) {
-    const sample = samples[`${env} ${route}`];
-    const ratio = median(sample.ratios);
+    const { bare, noop, guard } = samples[`${env} ${route}`];
+    const ratio = median(guard.ratio);
     const target = TARGETS[env];
     met &&= ratio <= target;
-    rows.push(`| ${env} | ${route} | ${median(sample.bare).toFixed(1)} | ${median(sample.guard).toFixed(1)} | **${ratio.toFixed(3)}x** (${Math.min(...sample.ratios).toFixed(3)}–${Math.max(...sample.ratios).toFixed(3)}) | ≤ ${target.toFixed(2)}x ${ratio <= target ? 'met' : 'MISSED'} | ${Math.round(median(sample.rpsBare))} | ${Math.round(median(sample.rpsGuard))} |`);
+    rows.push(`| ${env} | ${route} | ${median(bare.cpu).toFixed(1)} | ${ratioCell(noop.ratio)} | ${median(guard.cpu).toFixed(1)} | **${ratioCell(guard.ratio)}** | ≤ ${target.toFixed(2)}x ${ratio <= target ? 'met' : 'MISSED'} | ${Math.round(median(bare.rps))} | ${Math.round(median(guard.rps))} |`);
   }
 }
 const table = [
-  '| NODE_ENV | route | bare CPU µs/req | guarded CPU µs/req | ratio: median (min–max) of per-round ratios | target | bare req/s | guarded req/s |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| NODE_ENV | route | bare CPU µs/req | no-op middleware: ratio | guarded CPU µs/req | guarded: ratio, median (min–max) of per-round ratios | target | bare req/s | guarded req/s |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows,
 ].join('\n');
 const report = `# Benchmark results
 
 Express 5 hello-world (\`/hello\`) and JSON behind \`express.json()\` (\`/json\`), bare against
-\`app.use(headerGuard())\` with its defaults for each NODE_ENV. CPU per request measured inside each
+\`app.use(headerGuard())\` with its defaults for each NODE_ENV. For scale, a no-op middleware
+(\`app.use((req, res, next) => next())\`) shows what any middleware costs. CPU per request measured inside each
 server process with \`process.cpuUsage()\`; load from autocannon in the driver process
 (${CONNECTIONS} connections, ${SECONDS} s per run); ${ROUNDS} rounds, variants interleaved, the
-order of bare and guarded alternating by round. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
+order of the variants rotating by round. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
 
 ${table}
 

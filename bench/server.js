@@ -3,9 +3,12 @@
 'use strict';
 const express = require('express');
 
-const guarded = process.env.BENCH_GUARD === '1';
+// BENCH_VARIANT: bare, noop (one middleware that only calls next(): the floor any middleware
+// pays), or guard (headerGuard() with its defaults).
+const variant = process.env.BENCH_VARIANT;
 const app = express();
-if (guarded) app.use(require('../dist/index.js').headerGuard());
+if (variant === 'guard') app.use(require('../dist/index.js').headerGuard());
+if (variant === 'noop') app.use((req, res, next) => next());
 
 app.get('/hello', (req, res) => {
   res.send('Hello World!');

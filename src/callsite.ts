@@ -147,7 +147,12 @@ export function holderFrames(holder: StackHolder | undefined, max: number): Call
   return framesToShow(stack, max);
 }
 
-/** `file:line:column` with the file relative to the working directory (internal). */
+/**
+ * A call site as reports print it: `file:line:column`, the file relative to the working
+ * directory when it is inside it. Exported as `formatCallSite`.
+ *
+ * @public
+ */
 export function formatSite(site: CallSite): string {
   let file = site.file;
   if (isPathLike(file)) {

@@ -9,6 +9,7 @@ import { headerGuard } from './guard.js';
 export { headerGuard };
 export { HeaderGuardError, ErrorCodes } from './errors.js';
 export { stats, resetStats } from './stats.js';
+export { formatSite as formatCallSite } from './callsite.js';
 export type {
   CallSite,
   HeaderGuardLogger,

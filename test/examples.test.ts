@@ -1,0 +1,32 @@
+// The runnable examples in examples/ do what README says they do.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const ROOT = join(__dirname, '..');
+
+function runExample(file: string, env: Record<string, string> = {}) {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, file)], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+  assert.equal(child.status, 0, child.stderr);
+  return child;
+}
+
+describe('examples/production', () => {
+  it('logs structured reports through pino (adaptive: both sites from the second one), dedupes, and serves stats()', () => {
+    const { stdout } = runExample('examples/production/app.ts', { NODE_ENV: 'production' });
+    const lines = stdout.trim().split('\n');
+    const logs = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(logs.length, 2, stdout);
+    assert.equal(logs[0]?.kind, 'late-status');
+    assert.equal(logs[0]?.route, '/orders/:id');
+    assert.match(String(logs[0]?.offending), /^examples\/production\/app\.ts:\d+:\d+$/);
+    assert.equal(logs[0]?.firstSent, undefined);
+    assert.match(String(logs[1]?.firstSent), /^examples\/production\/app\.ts:\d+:\d+$/);
+    const statsLine = lines.find((line) => line.startsWith('stats: '));
+    assert.ok(statsLine, stdout);
+    const snapshot = JSON.parse(statsLine.slice('stats: '.length)) as { total: number; byRoute: Record<string, unknown> };
+    assert.equal(snapshot.total, 3);
+    assert.deepEqual(snapshot.byRoute['GET /orders/:id'], { 'late-status': 3 });
+  });
+});
