@@ -1,0 +1,124 @@
+// The published package, as a user gets it: `npm pack`, checked by publint and
+// @arethetypeswrong/cli, installed into a fresh project beside Express, then required,
+// imported and type-checked from CommonJS, ESM and TypeScript.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const ROOT = join(__dirname, '..');
+const BIN = join(ROOT, 'node_modules', '.bin');
+const work = mkdtempSync(join(tmpdir(), 'header-guard-package-'));
+const consumer = join(work, 'consumer');
+let tarball = '';
+
+const versionOf = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+
+function node(args: string[], cwd = consumer) {
+  const child = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.status, 0, `${args.join(' ')}\n${child.stdout}\n${child.stderr}`);
+  return child.stdout;
+}
+
+describe('the npm package', () => {
+  before(() => {
+    const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
+    tarball = join(work, packed);
+    execFileSync('mkdir', ['-p', consumer]);
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, `express@${versionOf('express')}`, `@types/express@${versionOf('@types/express')}`, `@types/node@${versionOf('@types/node')}`], { cwd: consumer, encoding: 'utf8', timeout: 180_000 });
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('holds only the build, the README, the LICENSE and the CHANGELOG', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
+    for (const file of files) assert.match(file, /^package\/(dist\/.+\.(js|mjs|d\.ts|d\.mts)|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/, file);
+    assert.ok(files.includes('package/dist/register.mjs'));
+  });
+
+  it('passes publint', () => {
+    const out = execFileSync(join(BIN, 'publint'), [tarball], { encoding: 'utf8' });
+    assert.match(out, /All good!/, out);
+  });
+
+  it('passes @arethetypeswrong/cli', () => {
+    const out = execFileSync(join(BIN, 'attw'), [tarball], { encoding: 'utf8', cwd: ROOT });
+    assert.match(out, /No problems found/, out);
+  });
+
+  const app = (load: string) => `${load}
+const app = express();
+app.use(headerGuard({ logger: { warn: (m) => reports.push(m) } }));
+app.get('/', (req, res) => { res.send('ok'); res.status(500); });
+const server = app.listen(0, '127.0.0.1', async () => {
+  const r = await fetch('http://127.0.0.1:' + server.address().port + '/');
+  await r.text();
+  server.close();
+  if (reports.length !== 1 || !reports[0].includes('res.status(500)')) { console.error(reports); process.exit(1); }
+  console.log('ok', typeof HeaderGuardError, typeof stats, typeof assertNoViolations);
+});`;
+
+  it('works from CommonJS', () => {
+    writeFileSync(join(consumer, 'cjs.cjs'), app(`const express = require('express');
+const { headerGuard, HeaderGuardError, stats } = require('header-guard');
+const { assertNoViolations } = require('header-guard/testing');
+const reports = [];`));
+    assert.equal(node(['cjs.cjs']).trim(), 'ok function function function');
+  });
+
+  it('works from ESM, default and named imports alike', () => {
+    writeFileSync(join(consumer, 'esm.mjs'), app(`import express from 'express';
+import headerGuardDefault, { headerGuard, HeaderGuardError, stats } from 'header-guard';
+import { assertNoViolations } from 'header-guard/testing';
+if (headerGuardDefault !== headerGuard) throw new Error('default export is not headerGuard');
+const reports = [];`));
+    assert.equal(node(['esm.mjs']).trim(), 'ok function function function');
+  });
+
+  it('preloads with --require and --import', () => {
+    const script = "require('http').createServer((q, s) => { s.end('x'); try { s.setHeader('a', 'b'); console.log('not guarded'); } catch (e) { console.log(e.name); } process.exit(0); }).listen(0, '127.0.0.1', function () { require('http').get('http://127.0.0.1:' + this.address().port); });";
+    writeFileSync(join(consumer, 'server.cjs'), script);
+    assert.equal(node(['--require', 'header-guard/register', 'server.cjs']).trim(), 'HeaderGuardError');
+    assert.equal(node(['--import', 'header-guard/register', 'server.cjs']).trim(), 'HeaderGuardError');
+  });
+
+  it('builds its API docs with typedoc, warnings as errors (npm run docs)', () => {
+    execFileSync(join(BIN, 'typedoc'), ['--out', join(work, 'api')], { cwd: ROOT, encoding: 'utf8' });
+    assert.match(readFileSync(join(work, 'api', 'index.html'), 'utf8'), /header-guard/);
+  });
+
+  it('type-checks a TypeScript consumer, CommonJS and ESM, against the published types', () => {
+    const source = `import express from 'express';
+import headerGuard, { HeaderGuardError, stats, formatCallSite, type Violation, type HeaderGuardOptions, type CallSite } from 'header-guard';
+import { assertNoViolations, expectViolation, getViolations } from 'header-guard/testing';
+import 'header-guard/register';
+
+const options: HeaderGuardOptions = {
+  mode: 'log',
+  capture: 'adaptive',
+  onViolation: (violation: Violation, req, res) => {
+    const site: CallSite | undefined = violation.offending;
+    if (site) console.log(formatCallSite(site), req.method, res.statusCode);
+  },
+};
+const app = express();
+app.use(headerGuard(options));
+const error: HeaderGuardError | undefined = undefined;
+const kind: Violation['kind'] = expectViolation('late-status').kind;
+const count: number = stats().total + getViolations().length;
+assertNoViolations();
+// @ts-expect-error: mode is 'log' or 'throw'
+headerGuard({ mode: 'strict' });
+export { error, kind, count };
+`;
+    writeFileSync(join(consumer, 'consumer.cts'), source);
+    writeFileSync(join(consumer, 'consumer.mts'), source);
+    writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'ES2022', strict: true, noEmit: true, esModuleInterop: true, skipLibCheck: false, types: ['node'] },
+      files: ['consumer.cts', 'consumer.mts'],
+    }));
+    node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+  });
+});
