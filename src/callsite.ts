@@ -101,12 +101,38 @@ function isPathLike(file: string): boolean {
   return isAbsolute(file) || /^[A-Za-z]:[\\/]/.test(file) || file.startsWith('\\\\');
 }
 
-/** Whether a frame is in the user's own files: not Node's, not a package's, not the guard's (internal). */
-export function isUserFrame(site: CallSite): boolean {
+/** Which frames a report shows (internal): how many user frames per site, and which paths count as library code. */
+export interface FrameOptions {
+  max: number;
+  ignore: readonly (string | RegExp)[];
+}
+
+/** The defaults: three user frames (the call and two callers), nothing ignored beyond the built-ins. */
+export const DEFAULT_FRAME_OPTIONS: FrameOptions = { max: 3, ignore: [] };
+
+/** Whether a path matches one of the user's `ignore` patterns (a substring, or a RegExp). */
+function ignored(file: string, ignore: readonly (string | RegExp)[]): boolean {
+  for (const pattern of ignore) {
+    if (typeof pattern === 'string') {
+      if (file.includes(pattern)) return true;
+    } else {
+      pattern.lastIndex = 0;
+      if (pattern.test(file)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether a frame is in the user's own files: not Node's, not a package's, not the guard's,
+ * and not matched by an `ignore` pattern (internal).
+ */
+export function isUserFrame(site: CallSite, ignore: readonly (string | RegExp)[] = []): boolean {
   const file = site.file;
   if (!isPathLike(file)) return false;
   if (/[\\/]node_modules[\\/]/.test(file)) return false;
-  return ownDir === undefined || !file.startsWith(ownDir);
+  if (ownDir !== undefined && file.startsWith(ownDir)) return false;
+  return ignore.length === 0 || !ignored(file, ignore);
 }
 
 /** Whether a frame belongs to the guard itself (internal). */
@@ -120,14 +146,14 @@ function isOwnFrame(site: CallSite): boolean {
  * not the guard's, so a report still says where the call came from (unless `userOnly`).
  * Never throws. Internal.
  */
-export function framesToShow(stack: unknown, max: number, userOnly = false): CallSite[] {
+export function framesToShow(stack: unknown, options: FrameOptions = DEFAULT_FRAME_OPTIONS, userOnly = false): CallSite[] {
   if (typeof stack !== 'string') return [];
   const all = parseStack(stack);
   const user: CallSite[] = [];
   for (const frame of all) {
-    if (isUserFrame(frame)) {
+    if (isUserFrame(frame, options.ignore)) {
       user.push(frame);
-      if (user.length >= max) break;
+      if (user.length >= options.max) break;
     }
   }
   if (user.length > 0 || userOnly) return user;
@@ -136,7 +162,7 @@ export function framesToShow(stack: unknown, max: number, userOnly = false): Cal
 }
 
 /** The frames of a captured holder, reading (and so formatting) its stack once. Internal. */
-export function holderFrames(holder: StackHolder | undefined, max: number): CallSite[] {
+export function holderFrames(holder: StackHolder | undefined, options: FrameOptions = DEFAULT_FRAME_OPTIONS): CallSite[] {
   if (holder === undefined) return [];
   let stack: unknown;
   try {
@@ -144,7 +170,7 @@ export function holderFrames(holder: StackHolder | undefined, max: number): Call
   } catch {
     return [];
   }
-  return framesToShow(stack, max);
+  return framesToShow(stack, options);
 }
 
 /**

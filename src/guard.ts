@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import createDebug from 'debug';
 import onFinished from 'on-finished';
-import { captureStack, formatSite, framesToShow, holderFrames, type StackHolder } from './callsite.js';
+import { captureStack, formatSite, framesToShow, holderFrames, type FrameOptions, type StackHolder } from './callsite.js';
 import { HeaderGuardError } from './errors.js';
 import { buildViolation, describeCall, Reporter, type EarlierEvent, type ReportInput } from './report.js';
 import { count } from './stats.js';
@@ -10,6 +10,9 @@ import type { HeaderGuardMiddleware, HeaderGuardOptions, ViolationKind } from '.
 import { resolveOptions, type ResolvedOptions } from './validations.js';
 
 const trace = createDebug('header-guard');
+
+/** Milliseconds, monotonic. */
+const now = (): number => performance.now();
 
 /** The guard's state on a response; private to this copy of the library. */
 const kState = Symbol('header-guard.state');
@@ -35,10 +38,14 @@ interface Pending {
   fate: 'passed' | 'handled' | 'surfaced';
 }
 
-/** Frames captured per call site, from the caller of the outermost response method on: the user's call and its callers. Each frame costs about 0.4 µs to capture. */
-const STACK_LIMIT = 6;
-/** User frames shown per site in a report: the call and two of its callers. */
-const FRAMES_SHOWN = 3;
+/**
+ * Frames captured per call site, from the caller of the outermost response method on: the
+ * user's call and its callers, plus a few for library frames in between. Each frame costs about
+ * 0.4 µs to capture, so this follows the `frames` option rather than being generous.
+ */
+const EXTRA_FRAMES = 3;
+/** Events a timeline keeps per response; later ones are counted, not kept. */
+const MAX_TIMELINE = 40;
 
 // Internal: wrappers are called with any receiver and arguments; none of this reaches the public types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -55,9 +62,15 @@ export class Guard {
   readonly reporter: Reporter;
   /** Routes that had a violation: adaptive capture records their sites from then on. */
   readonly hotRoutes = new Set<string>();
+  /** Which frames reports show. */
+  readonly frames: FrameOptions;
+  /** How many frames each capture takes. */
+  readonly stackLimit: number;
 
   constructor(readonly options: ResolvedOptions) {
     this.reporter = new Reporter(options);
+    this.frames = { max: options.frames, ignore: options.ignore };
+    this.stackLimit = options.frames + EXTRA_FRAMES;
   }
 
   /** Remember that a route had a violation (adaptive capture). */
@@ -124,6 +137,10 @@ class ResponseState {
   reportedErrors: unknown[] | undefined = undefined;
   /** Errors travelling through Express's next() that throw mode tracks, keyed by the travelling error. */
   pending: Map<unknown, Pending> | undefined = undefined;
+  /** The response's events with their times, kept in throw mode and under DEBUG=header-guard (for reports). */
+  timeline: Array<{ at: number; text: string }> | undefined;
+  /** When the guard started watching, the zero of the timeline. */
+  readonly startedAt: number;
   /** One-slot cache of the guarded version of the router's next. */
   rawNext: AnyFunction | undefined = undefined;
   guardedNext: AnyFunction | undefined = undefined;
@@ -134,11 +151,19 @@ class ResponseState {
     readonly res: GuardedResponse,
   ) {
     this.statusCode = res.statusCode;
+    this.startedAt = now();
+    this.timeline = guard.options.mode === 'throw' || trace.enabled ? [] : undefined;
   }
 }
 
-/** Milliseconds, monotonic. */
-const now = (): number => performance.now();
+/** Add an event to the response's timeline, when it keeps one. */
+function note(state: ResponseState, text: string): void {
+  const timeline = state.timeline;
+  if (timeline === undefined) return;
+  if (timeline.length < MAX_TIMELINE) timeline.push({ at: now() - state.startedAt, text });
+  else if (timeline.length === MAX_TIMELINE) timeline.push({ at: now() - state.startedAt, text: '… (later events not kept)' });
+}
+
 
 /** Whether this response's earlier events get their call sites captured (the capture option). */
 function capturing(state: ResponseState): boolean {
@@ -155,13 +180,13 @@ function capturing(state: ResponseState): boolean {
 
 /** Record a call, capturing its stack when capture is on; `skip` is the outermost guarded function, whose caller starts the stack. */
 function record(state: ResponseState, skip: AnyFunction, method: string, status?: number): SendRecord {
-  return { method, status, stack: capturing(state) ? captureStack(skip, STACK_LIMIT) : undefined, at: now(), serial: state.serial };
+  return { method, status, stack: capturing(state) ? captureStack(skip, state.guard.stackLimit) : undefined, at: now(), serial: state.serial };
 }
 
 /** The record as a report shows it. */
 function earlier(state: ResponseState, sendRecord: SendRecord | undefined): EarlierEvent | undefined {
   if (sendRecord === undefined) return undefined;
-  const event: EarlierEvent = { call: recordCall(sendRecord), frames: holderFrames(sendRecord.stack, FRAMES_SHOWN), at: sendRecord.at };
+  const event: EarlierEvent = { call: recordCall(sendRecord), frames: holderFrames(sendRecord.stack, state.guard.frames), at: sendRecord.at };
   if (sendRecord.stack === undefined) {
     event.notCaptured = state.guard.options.capture === 'adaptive'
       ? 'not captured: capture is adaptive, and the next report on this route names it'
@@ -177,7 +202,7 @@ function answered(state: ResponseState): boolean {
 
 /** Debug trace of a transition with its site (formats the stack, so only when DEBUG=header-guard). */
 function traceEvent(state: ResponseState, what: string, sendRecord: SendRecord): void {
-  const site = holderFrames(sendRecord.stack, 1)[0];
+  const site = holderFrames(sendRecord.stack, { max: 1, ignore: state.guard.options.ignore })[0];
   trace('%s %s: %s by %s%s', state.req.method, state.req.url?.split('?')[0], what, recordCall(sendRecord), site ? ` at ${formatSite(site)}` : '');
 }
 
@@ -206,9 +231,10 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
   try {
     const at = now();
     const res = state.res;
-    let offendingFrames = details.error instanceof Error ? framesToShow(safeStack(details.error), FRAMES_SHOWN, true) : [];
+    let offendingFrames = details.error instanceof Error ? framesToShow(safeStack(details.error), guard.frames, true) : [];
     const framesFromError = offendingFrames.length > 0;
-    if (!framesFromError) offendingFrames = holderFrames(captureStack(skip, STACK_LIMIT), FRAMES_SHOWN);
+    if (!framesFromError) offendingFrames = holderFrames(captureStack(skip, guard.stackLimit), guard.frames);
+    note(state, `${call}  <- the late call`);
     const input: ReportInput = {
       kind,
       nodeWouldThrow: details.nodeWouldThrow === true,
@@ -221,7 +247,9 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
       requestedStatus: details.requestedStatus,
       error: details.error,
       includeValues: guard.options.includeValues,
+      codeFrame: guard.options.codeFrame,
     };
+    if (state.timeline !== undefined) input.timeline = state.timeline;
     const firstRecord = state.sent ?? state.claim;
     const first = earlier(state, firstRecord);
     if (first !== undefined) input.firstSent = first;
@@ -277,6 +305,7 @@ function noteFlush(state: ResponseState, fn: AnyFunction): void {
   if (state.claim !== undefined) state.sent = state.claim;
   else if (state.depth === 0) state.sent = record(state, skip, 'writeHead', typeof state.statusCode === 'number' ? state.statusCode : undefined);
   else state.sent = record(state, skip, state.outerName, state.outerStatus);
+  if (state.timeline !== undefined) note(state, `headers sent (status ${String(state.statusCode)}) by ${recordCall(state.sent)}`);
   if (trace.enabled) traceEvent(state, 'headers sent', state.sent);
 }
 
@@ -336,6 +365,9 @@ function isStatusCode(value: unknown): value is number {
  * keeps the guard cheap: one Express `res.send()` makes a dozen nested calls.
  */
 
+/** Node's own header methods, which every Express header method ends in. */
+const NODE_HEADER_METHODS = new Set(['setHeader', 'appendHeader', 'removeHeader']);
+
 /** Header setters, `format`: late once the headers are out (Node throws ERR_HTTP_HEADERS_SENT for all of them). */
 function wrapHeader(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
   const guarded = function (this: GuardedResponse): unknown {
@@ -345,6 +377,8 @@ function wrapHeader(name: string, original: AnyFunction, returns: DropValue): An
       flag(state, 'late-header', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: true });
       return dropped(this, returns);
     }
+    // Every header change ends in one of Node's three methods: the timeline notes those.
+    if (state.timeline !== undefined && NODE_HEADER_METHODS.has(name)) note(state, describeCall(name, arguments, state.guard.options.includeValues));
     if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
     enter(state, guarded, name, undefined);
     try {
@@ -390,6 +424,7 @@ function wrapBody(name: string, original: AnyFunction, returns: DropValue): AnyF
     }
     const claim = record(state, guarded, name, typeof status === 'number' ? status : undefined);
     state.claim = claim;
+    if (state.timeline !== undefined) note(state, `${recordCall(claim)} claims the body`);
     if (trace.enabled) traceEvent(state, 'body claimed', claim);
     const outermost = state.depth === 0;
     if (outermost) enter(state, guarded, name, status);
@@ -412,6 +447,7 @@ function wrapBody(name: string, original: AnyFunction, returns: DropValue): AnyF
 function release(state: ResponseState, claim: SendRecord): void {
   if (state.claim !== claim) return;
   state.claim = undefined;
+  if (state.timeline !== undefined) note(state, `${recordCall(claim)} called back`);
   if (trace.enabled) traceEvent(state, 'claim released', claim);
 }
 
@@ -487,6 +523,7 @@ function wrapAsyncBody(name: string, original: AnyFunction, returns: DropValue):
     // No room for a callback in these arguments: the call goes unclaimed.
     if (args === undefined) return original.apply(this, arguments as unknown as unknown[]);
     state.claim = claim;
+    if (state.timeline !== undefined) note(state, `${recordCall(claim)} claims the body until it calls back`);
     if (trace.enabled) traceEvent(state, 'body claimed', claim);
     const outermost = state.depth === 0;
     if (outermost) enter(state, guarded, name, undefined);
@@ -579,6 +616,7 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
     if (state.ended === undefined && this.writableEnded) {
       const sent = state.sent;
       state.ended = state.claim ?? (sent !== undefined && sent.serial === state.serial ? sent : record(state, skip, 'end'));
+      if (state.timeline !== undefined) note(state, 'ended');
       if (trace.enabled) traceEvent(state, 'ended', state.ended);
     }
     return result;

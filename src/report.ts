@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatSite } from './callsite.js';
+import { codeFrame, colorize, useColor } from './codeframe.js';
 import { codeFor } from './errors.js';
 import type { CallSite, Violation, ViolationKind } from './types.js';
 import type { ResolvedOptions } from './validations.js';
@@ -69,6 +70,10 @@ export interface ReportInput {
   at: number;
   req: IncomingMessage;
   includeValues: boolean;
+  /** Show the source line under the late call and the first send. */
+  codeFrame: boolean;
+  /** The response's events, in order, in ms since the guard saw it (throw mode, DEBUG). */
+  timeline?: ReadonlyArray<{ at: number; text: string }>;
 }
 
 /** The request path without its query string, and the matched route when Express knows it. */
@@ -140,15 +145,16 @@ function ago(then: number, now: number): string {
 export function buildViolation(input: ReportInput): Violation {
   const facts = requestFacts(input.req, input.includeValues);
   const lines = [`header-guard: ${headline(input)} [${codeFor(input.kind, input.nodeWouldThrow)}]`];
+  const withCode = (frames: CallSite[]): string[] => (input.codeFrame && frames[0] !== undefined ? codeFrame(frames[0], '      ') : []);
   lines.push(input.framesFromError === true ? `  error thrown (then passed on as ${input.call}):` : `  late call: ${input.call}`);
-  lines.push(...frameLines(input.offendingFrames));
+  lines.push(...frameLines(input.offendingFrames), ...withCode(input.offendingFrames));
   const first = input.firstSent;
   const ended = input.ended;
   // One call often both sends and ends (res.json()): then it is shown once.
   const endedByFirst = ended !== undefined && ended === first;
   if (first !== undefined) {
     const label = input.stillSending === true ? 'still sending since' : endedByFirst ? 'sent and ended by' : 'first sent by';
-    lines.push(`  ${label} ${first.call}, ${ago(first.at, input.at)}:`, ...frameLines(first.frames, first.notCaptured));
+    lines.push(`  ${label} ${first.call}, ${ago(first.at, input.at)}:`, ...frameLines(first.frames, first.notCaptured), ...withCode(first.frames));
   } else {
     lines.push('  first sent: before header-guard saw this response (mount headerGuard() earlier to know where)');
   }
@@ -156,6 +162,10 @@ export function buildViolation(input: ReportInput): Violation {
     lines.push(`  ended by ${ended.call}, ${ago(ended.at, input.at)}:`, ...frameLines(ended.frames, ended.notCaptured));
   }
   lines.push(`  request: ${facts.method} ${facts.path}${facts.route === undefined ? '' : ` (route ${facts.route})`}`);
+  if (input.timeline !== undefined && input.timeline.length > 0) {
+    lines.push('  timeline (ms since header-guard saw the response):');
+    for (const event of input.timeline) lines.push(`    ${`+${event.at.toFixed(1)}`.padStart(8)}  ${event.text}`);
+  }
 
   const violation: Violation = {
     kind: input.kind,
@@ -188,7 +198,7 @@ export function buildViolation(input: ReportInput): Violation {
 function writeLine(options: ResolvedOptions, level: 'warn' | 'error', message: string): void {
   try {
     const logger = options.logger;
-    if (logger === undefined) process.stderr.write(`${message}\n`);
+    if (logger === undefined) process.stderr.write(`${useColor(process.stderr) ? colorize(message) : message}\n`);
     else if (level === 'error' && logger.error !== undefined) logger.error(message);
     else logger.warn(message);
   } catch {

@@ -154,6 +154,21 @@ export interface HeaderGuardOptions {
    * Default: false: reports name headers and cookies, never their values.
    */
   includeValues?: boolean;
+  /** How many of the user's frames a report shows per site: the call and its callers. Default 3. */
+  frames?: number;
+  /**
+   * More paths to treat as library code, never shown as the user's frames: strings matched
+   * anywhere in the path (e.g. `'/node_modules/'` is built in; add `'packages/internal-http/'`)
+   * or RegExps. Node's internals, `node_modules` and the guard itself are always skipped.
+   */
+  ignore?: (string | RegExp)[];
+  /**
+   * Show the source line of the late call and of the first send, with a caret under the column.
+   * Default: on when `NODE_ENV` is not `production` and stderr is a TTY. Files are read only
+   * when a report is written. Colour is used only on a TTY, never with `NO_COLOR`, always with
+   * `FORCE_COLOR`.
+   */
+  codeFrame?: boolean;
 }
 
 /**

@@ -15,9 +15,12 @@ export interface ResolvedOptions {
   capture: 'always' | 'adaptive' | 'off';
   dedupeWindowMs: number;
   includeValues: boolean;
+  frames: number;
+  ignore: readonly (string | RegExp)[];
+  codeFrame: boolean;
 }
 
-const KNOWN = ['mode', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues'] as const;
+const KNOWN = ['mode', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues', 'frames', 'ignore', 'codeFrame'] as const;
 
 /** Describe a value for an error message without dumping it. */
 function kindOf(value: unknown): string {
@@ -49,6 +52,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     capture = production ? 'adaptive' : 'always',
     dedupeWindowMs = production ? 60_000 : 0,
     includeValues = false,
+    frames = 3,
+    ignore = [],
+    codeFrame = !production && process.stderr.isTTY === true,
   } = options as HeaderGuardOptions;
   if (mode !== 'log' && mode !== 'throw') {
     throw invalidOption(`option "mode" must be 'log' or 'throw', got ${kindOf(mode)}.`);
@@ -76,5 +82,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof includeValues !== 'boolean') {
     throw invalidOption(`option "includeValues" must be true or false, got ${kindOf(includeValues)}.`);
   }
-  return { mode, onViolation, logger, logOnly: [...logOnly], capture, dedupeWindowMs, includeValues };
+  if (typeof frames !== 'number' || !Number.isInteger(frames) || frames < 1 || frames > 50) {
+    throw invalidOption(`option "frames" must be a whole number from 1 to 50, got ${kindOf(frames)}.`);
+  }
+  if (!Array.isArray(ignore) || ignore.some((pattern) => typeof pattern !== 'string' && !(pattern instanceof RegExp))) {
+    throw invalidOption(`option "ignore" must be an array of strings (matched anywhere in a path) or RegExps.`);
+  }
+  if (typeof codeFrame !== 'boolean') {
+    throw invalidOption(`option "codeFrame" must be true or false, got ${kindOf(codeFrame)}.`);
+  }
+  return { mode, onViolation, logger, logOnly: [...logOnly], capture, dedupeWindowMs, includeValues, frames, ignore: [...ignore], codeFrame };
 }

@@ -41,22 +41,22 @@ describe('user frames', () => {
 
   it('falls back to the innermost library frame when no frame is the user\'s', () => {
     const stack = 'Error\n    at Layer.handle (/app/node_modules/router/layer.js:1:2)\n    at node:internal/timers:3:4';
-    assert.deepEqual(framesToShow(stack, 3), [{ file: '/app/node_modules/router/layer.js', line: 1, column: 2, function: 'Layer.handle' }]);
-    assert.deepEqual(framesToShow(stack, 3, true), []);
+    assert.deepEqual(framesToShow(stack, { max: 3, ignore: [] }), [{ file: '/app/node_modules/router/layer.js', line: 1, column: 2, function: 'Layer.handle' }]);
+    assert.deepEqual(framesToShow(stack, { max: 3, ignore: [] }, true), []);
   });
 
   it('shows at most the asked number of user frames, innermost first', () => {
     const stack = ['Error', ...Array.from({ length: 10 }, (_, i) => `    at f${i} (/app/f.js:${i + 1}:1)`)].join('\n');
-    assert.deepEqual(framesToShow(stack, 3).map((site) => site.line), [1, 2, 3]);
+    assert.deepEqual(framesToShow(stack, { max: 3, ignore: [] }).map((site) => site.line), [1, 2, 3]);
   });
 
   it('never throws on strange stacks', () => {
     for (const stack of [undefined, null, 42, {}, '', 'no frames at all', '\n\n\n', 'at', '    at (', '    at x (:::)']) {
-      assert.doesNotThrow(() => framesToShow(stack, 3));
+      assert.doesNotThrow(() => framesToShow(stack, { max: 3, ignore: [] }));
     }
     const hostile = {};
     Object.defineProperty(hostile, 'stack', { get() { throw new Error('no'); } });
-    assert.deepEqual(holderFrames(hostile, 3), []);
+    assert.deepEqual(holderFrames(hostile), []);
   });
 
   it('reads only a bounded part of huge stacks', () => {
@@ -73,7 +73,7 @@ describe('user frames', () => {
     function outer() {
       return captureStack(outer, 5);
     }
-    const frames = holderFrames(outer(), 1);
+    const frames = holderFrames(outer(), { max: 1, ignore: [] });
     assert.equal(frames[0]?.file, __filename);
   });
 

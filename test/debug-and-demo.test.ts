@@ -22,6 +22,8 @@ describe('DEBUG=header-guard', () => {
     assert.ok(out.includes(`GET /stream: ended by res.end() at ${markerSite(DEBUG_APP, 'debug:end')}`), out);
     assert.ok(out.includes(`GET /json: body claimed by res.json() at ${markerSite(DEBUG_APP, 'debug:json')}`), out);
     assert.ok(out.includes('header-guard violation late-status'), out);
+    // Under DEBUG the report carries the response's timeline.
+    assert.match(out, /timeline \(ms since header-guard saw the response\):\n\s+\+[\d.]+\s+res\.json\(\) claims the body/);
     assert.ok(out.includes(markerSite(DEBUG_APP, 'debug:late')), out);
   });
 
