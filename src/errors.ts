@@ -19,6 +19,14 @@ export const ErrorCodes = {
   NEXT_AFTER_SEND: 'ERR_HEADER_GUARD_NEXT_AFTER_SEND',
   /** An error reached the router after the response was sent. */
   ERROR_AFTER_SEND: 'ERR_HEADER_GUARD_ERROR_AFTER_SEND',
+  /** A response made no progress for `hangTimeoutMs` and has not finished. */
+  HANG: 'ERR_HEADER_GUARD_HANG',
+  /** Lint: a one-value header with several values at the flush. */
+  DUPLICATE_HEADER: 'ERR_HEADER_GUARD_DUPLICATE_HEADER',
+  /** Lint: data written on a 204 or 304 response. */
+  BODY_ON_NO_CONTENT: 'ERR_HEADER_GUARD_BODY_ON_NO_CONTENT',
+  /** Lint: the bytes written differ from the Content-Length sent. */
+  CONTENT_LENGTH_MISMATCH: 'ERR_HEADER_GUARD_CONTENT_LENGTH_MISMATCH',
   /** An option passed to `headerGuard()` is unknown or of the wrong type. */
   INVALID_OPTION: 'ERR_HEADER_GUARD_INVALID_OPTION',
 } as const;
@@ -33,6 +41,10 @@ export function codeFor(kind: ViolationKind, nodeWouldThrow: boolean): string {
     case 'write-after-end': return ErrorCodes.WRITE_AFTER_END;
     case 'next-after-send': return ErrorCodes.NEXT_AFTER_SEND;
     case 'error-after-send': return ErrorCodes.ERROR_AFTER_SEND;
+    case 'hang': return ErrorCodes.HANG;
+    case 'duplicate-header': return ErrorCodes.DUPLICATE_HEADER;
+    case 'body-on-no-content': return ErrorCodes.BODY_ON_NO_CONTENT;
+    case 'content-length-mismatch': return ErrorCodes.CONTENT_LENGTH_MISMATCH;
   }
 }
 

@@ -6,8 +6,8 @@ import { captureStack, formatSite, framesToShow, holderFrames, type FrameOptions
 import { HeaderGuardError } from './errors.js';
 import { buildViolation, describeCall, Reporter, type EarlierEvent, type ReportInput } from './report.js';
 import { count } from './stats.js';
-import type { HeaderGuardMiddleware, HeaderGuardOptions, ViolationKind } from './types.js';
-import { resolveOptions, type ResolvedOptions } from './validations.js';
+import type { CallSite, HeaderGuardMiddleware, HeaderGuardOptions, HeaderOrigin, ViolationKind } from './types.js';
+import { REPORT_ONLY_KINDS, resolveOptions, type ResolvedOptions } from './validations.js';
 
 const trace = createDebug('header-guard');
 
@@ -141,6 +141,15 @@ class ResponseState {
   timeline: Array<{ at: number; text: string }> | undefined;
   /** When the guard started watching, the zero of the timeline. */
   readonly startedAt: number;
+  /** Who changed each header, in order (trackHeaders, lint). */
+  headers: Map<string, HeaderOrigin[]> | undefined;
+  /** Body bytes written so far (lint). */
+  bytesWritten = 0;
+  /** Lint kinds already reported for this response: each is reported once. */
+  linted: ViolationKind[] | undefined = undefined;
+  /** The last flush or write (hang detection), and the timer it refreshes. */
+  lastProgress: SendRecord | undefined = undefined;
+  hangTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** One-slot cache of the guarded version of the router's next. */
   rawNext: AnyFunction | undefined = undefined;
   guardedNext: AnyFunction | undefined = undefined;
@@ -153,6 +162,7 @@ class ResponseState {
     this.statusCode = res.statusCode;
     this.startedAt = now();
     this.timeline = guard.options.mode === 'throw' || trace.enabled ? [] : undefined;
+    this.headers = guard.options.trackHeaders ? new Map() : undefined;
   }
 }
 
@@ -212,11 +222,16 @@ interface FlagDetails {
   error?: unknown;
   /** Return the HeaderGuardError of throw mode instead of throwing it. */
   defer?: boolean;
+  /** The frames to report instead of capturing the stack now (hang: where it last wrote). */
+  offendingFrames?: CallSite[];
+  headline?: string;
+  offendingLabel?: string;
+  notes?: string[];
 }
 
-/** Whether a violation of this kind throws: throw mode, unless the kind is in `logOnly`. */
+/** Whether a violation of this kind throws: throw mode, unless the kind is in `logOnly` or only ever reported. */
 function throws(options: ResolvedOptions, kind: ViolationKind): boolean {
-  return options.mode === 'throw' && !options.logOnly.includes(kind);
+  return options.mode === 'throw' && !options.logOnly.includes(kind) && !REPORT_ONLY_KINDS.includes(kind);
 }
 
 /**
@@ -224,7 +239,7 @@ function throws(options: ResolvedOptions, kind: ViolationKind): boolean {
  * hand it to onViolation or the logger, and where it throws, throw it (or return it, with
  * `defer`). Returns undefined when it does not throw.
  */
-function flag(state: ResponseState, kind: ViolationKind, call: string, skip: AnyFunction, details: FlagDetails = {}): HeaderGuardError | undefined {
+function flag(state: ResponseState, kind: ViolationKind, call: string, skip: AnyFunction | undefined, details: FlagDetails = {}): HeaderGuardError | undefined {
   let violation;
   const guard = state.guard;
   const thrown = throws(guard.options, kind);
@@ -233,8 +248,9 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
     const res = state.res;
     let offendingFrames = details.error instanceof Error ? framesToShow(safeStack(details.error), guard.frames, true) : [];
     const framesFromError = offendingFrames.length > 0;
-    if (!framesFromError) offendingFrames = holderFrames(captureStack(skip, guard.stackLimit), guard.frames);
-    note(state, `${call}  <- the late call`);
+    if (details.offendingFrames !== undefined) offendingFrames = details.offendingFrames;
+    else if (!framesFromError && skip !== undefined) offendingFrames = holderFrames(captureStack(skip, guard.stackLimit), guard.frames);
+    if (!REPORT_ONLY_KINDS.includes(kind)) note(state, `${call}  <- the late call`);
     const input: ReportInput = {
       kind,
       nodeWouldThrow: details.nodeWouldThrow === true,
@@ -250,6 +266,9 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
       codeFrame: guard.options.codeFrame,
     };
     if (state.timeline !== undefined) input.timeline = state.timeline;
+    if (details.headline !== undefined) input.headline = details.headline;
+    if (details.offendingLabel !== undefined) input.offendingLabel = details.offendingLabel;
+    if (details.notes !== undefined) input.notes = details.notes;
     const firstRecord = state.sent ?? state.claim;
     const first = earlier(state, firstRecord);
     if (first !== undefined) input.firstSent = first;
@@ -267,7 +286,7 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
   }
   if (!thrown) return undefined;
   const error = new HeaderGuardError(violation);
-  Error.captureStackTrace(error, skip);
+  if (skip !== undefined) Error.captureStackTrace(error, skip);
   if (details.defer === true) return error;
   throw error;
 }
@@ -367,6 +386,34 @@ function isStatusCode(value: unknown): value is number {
 
 /** Node's own header methods, which every Express header method ends in. */
 const NODE_HEADER_METHODS = new Set(['setHeader', 'appendHeader', 'removeHeader']);
+const HEADER_ACTIONS: Record<string, HeaderOrigin['action']> = { setHeader: 'set', appendHeader: 'append', removeHeader: 'remove' };
+
+/** Record who changed a header (trackHeaders): the caller of the outermost response method. */
+function trackHeader(state: ResponseState, fn: AnyFunction, name: string, header: unknown): void {
+  if (typeof header !== 'string' || state.headers === undefined) return;
+  const key = header.toLowerCase();
+  const low = describeCall(name, [header]);
+  const call = state.depth > 0 && state.outerName !== name ? `res.${state.outerName}() -> ${low}` : low;
+  const origin: HeaderOrigin = { action: HEADER_ACTIONS[name] ?? 'set', call };
+  const site = holderFrames(captureStack(outermost(state, fn), state.guard.stackLimit), { max: 1, ignore: state.guard.options.ignore })[0];
+  if (site !== undefined) origin.site = site;
+  const list = state.headers.get(key);
+  if (list === undefined) state.headers.set(key, [origin]);
+  else list.push(origin);
+}
+
+/** Report lines saying who set a header before, for a late change to it (trackHeaders). */
+function setBefore(state: ResponseState, header: unknown): string[] | undefined {
+  if (state.headers === undefined || typeof header !== 'string') return undefined;
+  const origins = state.headers.get(header.toLowerCase());
+  if (origins === undefined || origins.length === 0) return undefined;
+  return [`  ${header.toLowerCase()} was changed before by:`, ...origins.map(originLine)];
+}
+
+/** One header change as a report line. */
+function originLine(origin: HeaderOrigin): string {
+  return `      ${origin.call}${origin.site === undefined ? '' : ` at ${formatSite(origin.site)}`}`;
+}
 
 /** Header setters, `format`: late once the headers are out (Node throws ERR_HTTP_HEADERS_SENT for all of them). */
 function wrapHeader(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
@@ -374,11 +421,14 @@ function wrapHeader(name: string, original: AnyFunction, returns: DropValue): An
     const state = this[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
     if (state.bodyDepth === 0 && this.headersSent) {
-      flag(state, 'late-header', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: true });
+      flag(state, 'late-header', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: true, notes: setBefore(state, arguments[0]) });
       return dropped(this, returns);
     }
-    // Every header change ends in one of Node's three methods: the timeline notes those.
-    if (state.timeline !== undefined && NODE_HEADER_METHODS.has(name)) note(state, describeCall(name, arguments, state.guard.options.includeValues));
+    // Every header change ends in one of Node's three methods: the timeline and the origins note those.
+    if (NODE_HEADER_METHODS.has(name)) {
+      if (state.timeline !== undefined) note(state, describeCall(name, arguments, state.guard.options.includeValues));
+      if (state.headers !== undefined) trackHeader(state, guarded, name, arguments[0]);
+    }
     if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
     enter(state, guarded, name, undefined);
     try {
@@ -562,6 +612,8 @@ function wrapWriteHead(name: string, original: AnyFunction, returns: DropValue):
       }
     }
     if (state.sent === undefined) noteFlush(state, guarded);
+    if (state.hangTimer !== undefined) progress(state, guarded, 'writeHead');
+    if (state.guard.options.lint) lintHeaders(state);
     return result;
   };
   return guarded;
@@ -576,13 +628,20 @@ function wrapWrite(name: string, original: AnyFunction, returns: DropValue): Any
       flag(state, 'write-after-end', 'res.write()', guarded);
       return dropped(this, returns);
     }
-    if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
-    enter(state, guarded, name, undefined);
-    try {
-      return original.apply(this, arguments as unknown as unknown[]);
-    } finally {
-      state.depth = 0;
+    if (state.guard.options.lint) lintBody(state, guarded, 'res.write()', arguments[0], arguments[1]);
+    let result: unknown;
+    if (state.depth > 0) {
+      result = original.apply(this, arguments as unknown as unknown[]);
+    } else {
+      enter(state, guarded, name, undefined);
+      try {
+        result = original.apply(this, arguments as unknown as unknown[]);
+      } finally {
+        state.depth = 0;
+      }
     }
+    if (state.hangTimer !== undefined) progress(state, guarded, 'write');
+    return result;
   };
   return guarded;
 }
@@ -602,6 +661,8 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
       return original.apply(this, arguments as unknown as unknown[]);
     }
     const skip = outermost(state, guarded);
+    const lint = state.guard.options.lint;
+    if (lint && typeof arguments[0] !== 'function') lintBody(state, guarded, 'res.end(data)', arguments[0], arguments[1]);
     let result: unknown;
     if (state.depth > 0) {
       result = original.apply(this, arguments as unknown as unknown[]);
@@ -618,10 +679,115 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
       state.ended = state.claim ?? (sent !== undefined && sent.serial === state.serial ? sent : record(state, skip, 'end'));
       if (state.timeline !== undefined) note(state, 'ended');
       if (trace.enabled) traceEvent(state, 'ended', state.ended);
+      if (lint) lintLength(state, skip);
     }
     return result;
   };
   return guarded;
+}
+
+/** Headers that take one value: several at the flush means clients pick one, or reject the response. */
+const SINGLE_VALUE_HEADERS = [
+  'content-type', 'content-length', 'content-encoding', 'content-location', 'content-range', 'content-disposition',
+  'location', 'etag', 'last-modified', 'expires', 'age', 'retry-after',
+  'access-control-allow-origin', 'access-control-allow-credentials', 'access-control-max-age',
+  'x-frame-options', 'x-content-type-options', 'strict-transport-security', 'referrer-policy',
+];
+
+/** Report a lint kind once per response. */
+function lintOnce(state: ResponseState, kind: ViolationKind): boolean {
+  state.linted ??= [];
+  if (state.linted.includes(kind)) return false;
+  state.linted.push(kind);
+  return true;
+}
+
+/** Lint at the flush: a one-value header with several values, naming each change to it. */
+function lintHeaders(state: ResponseState): void {
+  const res = state.res;
+  for (const name of SINGLE_VALUE_HEADERS) {
+    const value = res.getHeader(name);
+    if (!Array.isArray(value) || value.length < 2 || !lintOnce(state, 'duplicate-header')) continue;
+    const origins = state.headers?.get(name) ?? [];
+    const last = origins.filter((origin) => origin.action !== 'remove').at(-1);
+    flag(state, 'duplicate-header', last?.call ?? `res.setHeader('${name}')`, undefined, {
+      headline: `the ${name} header went out with ${value.length} values, and it takes one: clients keep one of them, or reject the response.`,
+      offendingFrames: last?.site === undefined ? [] : [last.site],
+      offendingLabel: `  the last value came from ${last?.call ?? 'an unknown call'}:`,
+      notes: [`  every change to ${name}, in order:`, ...origins.map((origin) => `${originLine(origin)} (${origin.action})`)],
+    });
+    return;
+  }
+}
+
+/** How many bytes a write or end argument holds (a string in its encoding, a Buffer, a typed array). */
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
+}
+
+/** Lint of a write: count the bytes; data on a 204 or 304 is dropped by Node. */
+function lintBody(state: ResponseState, fn: AnyFunction, call: string, chunk: unknown, encoding: unknown): void {
+  const bytes = byteLength(chunk, encoding);
+  if (bytes === 0) return;
+  state.bytesWritten += bytes;
+  const status = state.statusCode;
+  if ((status === 204 || status === 304) && state.req.method !== 'HEAD' && lintOnce(state, 'body-on-no-content')) {
+    flag(state, 'body-on-no-content', call, fn, {
+      headline: `${call} wrote ${bytes} bytes on a ${status} response, which has no body: Node drops them without a word.`,
+      offendingLabel: `  the write: ${call}`,
+    });
+  }
+}
+
+/** Lint at the end: the bytes written against the Content-Length that went out. */
+function lintLength(state: ResponseState, fn: AnyFunction): void {
+  const res = state.res;
+  const declared = Number(res.getHeader('content-length'));
+  const status = state.statusCode;
+  if (!Number.isFinite(declared) || status === 204 || status === 304 || state.req.method === 'HEAD') return;
+  if (declared === state.bytesWritten || !lintOnce(state, 'content-length-mismatch')) return;
+  const effect = state.bytesWritten < declared ? 'the client waits for the rest until the connection closes' : 'the extra bytes corrupt the next response on a kept-alive connection';
+  flag(state, 'content-length-mismatch', 'res.end()', fn, {
+    headline: `the response declared Content-Length ${declared} but wrote ${state.bytesWritten} bytes: ${effect}.`,
+    offendingLabel: '  ended by res.end():',
+    notes: setBefore(state, 'content-length'),
+  });
+}
+
+/** A flush or a write: the response made progress, so the hang timer starts over. */
+function progress(state: ResponseState, fn: AnyFunction, method: string): void {
+  state.lastProgress = state.depth > 0 && state.claim !== undefined ? state.claim : record(state, outermost(state, fn), method);
+  state.hangTimer?.refresh();
+}
+
+/** Start watching a response for hangs (hangTimeoutMs). */
+function watchForHang(state: ResponseState, ms: number): void {
+  const timer = setTimeout(reportHang, ms, state, ms);
+  timer.unref();
+  state.hangTimer = timer;
+  onFinished(state.res, () => {
+    clearTimeout(timer);
+    state.hangTimer = undefined;
+  });
+}
+
+/** No progress for hangTimeoutMs and not finished: report it once, with where it last wrote. */
+function reportHang(state: ResponseState, ms: number): void {
+  state.hangTimer = undefined;
+  const res = state.res;
+  if (res.writableFinished || res.destroyed || state.req.socket?.destroyed === true) return;
+  const last = state.lastProgress;
+  const frames = last === undefined ? [] : holderFrames(last.stack, state.guard.frames);
+  const sent = res.headersSent ? 'its headers were sent' : 'not even its headers were sent';
+  flag(state, 'hang', last === undefined ? 'no response call' : recordCall(last), undefined, {
+    headline: `the response has made no progress for ${ms} ms and has not ended (${sent}): nothing calls res.end() or sends it.`,
+    offendingFrames: frames,
+    offendingLabel: last === undefined
+      ? '  nothing was written since header-guard saw the response'
+      : `  last progress: ${recordCall(last)}, ${Math.round(now() - last.at)} ms ago:${last.stack === undefined ? ' (site not captured)' : ''}`,
+  });
 }
 
 const WRAPPERS: Record<Role, (name: string, original: AnyFunction, returns: DropValue) => AnyFunction> = {
@@ -861,6 +1027,22 @@ function patchLayers(app: unknown): void {
   }
 }
 
+/**
+ * Who set, appended or removed each header of a response, in order: a `Map` from the lowercased
+ * header name to its changes (a middleware like helmet first, the app's override last). Needs
+ * `trackHeaders: true` (or `lint: true`) on the guard; otherwise, or for a response the guard
+ * did not see, the map is empty.
+ *
+ * @param res - the response.
+ * @public
+ */
+export function headerOrigins(res: ServerResponse): Map<string, HeaderOrigin[]> {
+  const headers = hasOwn(res, kState) ? (res as GuardedResponse)[kState]?.headers : undefined;
+  const copy = new Map<string, HeaderOrigin[]>();
+  for (const [name, origins] of headers ?? []) copy.set(name, origins.map((origin) => ({ ...origin })));
+  return copy;
+}
+
 /** Servers whose request listeners were checked for Express apps. */
 const checkedServers = new WeakSet<object>();
 
@@ -892,6 +1074,7 @@ export function guardResponse(req: IncomingMessage, res: ServerResponse, guard: 
     const state = new ResponseState(guard, req, guardedRes);
     guardedRes[kState] = state;
     guardStatusCode(guardedRes);
+    if (guard.options.hangTimeoutMs > 0) watchForHang(state, guard.options.hangTimeoutMs);
     if (res.headersSent) trace('%s %s: headers were already sent when header-guard saw the response', req.method, req.url?.split('?')[0]);
   } catch (error) {
     // The guard must never break a response: this one goes on unguarded.

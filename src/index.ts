@@ -7,6 +7,7 @@
 import { headerGuard } from './guard.js';
 
 export { headerGuard };
+export { headerOrigins } from './guard.js';
 export { HeaderGuardError, ErrorCodes } from './errors.js';
 export { stats, resetStats } from './stats.js';
 export { formatSite as formatCallSite } from './callsite.js';
@@ -16,6 +17,7 @@ export type {
   HeaderGuardMiddleware,
   HeaderGuardOptions,
   HeaderGuardStats,
+  HeaderOrigin,
   Violation,
   ViolationKind,
 } from './types.js';

@@ -74,6 +74,12 @@ export interface ReportInput {
   codeFrame: boolean;
   /** The response's events, in order, in ms since the guard saw it (throw mode, DEBUG). */
   timeline?: ReadonlyArray<{ at: number; text: string }>;
+  /** The first line's sentence, for the kinds the guard words itself (hang, lint). */
+  headline?: string;
+  /** The label of the offending frames, instead of `late call: <call>`. */
+  offendingLabel?: string;
+  /** More lines before the request line: who set a header before, each setter of a duplicate. */
+  notes?: string[];
 }
 
 /** The request path without its query string, and the matched route when Express knows it. */
@@ -125,6 +131,11 @@ function headline(input: ReportInput): string {
       return `${call} was called after the response was sent: Express goes on to the next handler for a request that is already answered.`;
     case 'error-after-send':
       return `an error reached Express after the response was sent (${describeError(input.error)}): the client already has its answer, so Express can only close the connection.`;
+    case 'hang':
+    case 'duplicate-header':
+    case 'body-on-no-content':
+    case 'content-length-mismatch':
+      return input.headline ?? `${input.kind}.`;
   }
 }
 
@@ -146,7 +157,7 @@ export function buildViolation(input: ReportInput): Violation {
   const facts = requestFacts(input.req, input.includeValues);
   const lines = [`header-guard: ${headline(input)} [${codeFor(input.kind, input.nodeWouldThrow)}]`];
   const withCode = (frames: CallSite[]): string[] => (input.codeFrame && frames[0] !== undefined ? codeFrame(frames[0], '      ') : []);
-  lines.push(input.framesFromError === true ? `  error thrown (then passed on as ${input.call}):` : `  late call: ${input.call}`);
+  lines.push(input.offendingLabel ?? (input.framesFromError === true ? `  error thrown (then passed on as ${input.call}):` : `  late call: ${input.call}`));
   lines.push(...frameLines(input.offendingFrames), ...withCode(input.offendingFrames));
   const first = input.firstSent;
   const ended = input.ended;
@@ -155,12 +166,13 @@ export function buildViolation(input: ReportInput): Violation {
   if (first !== undefined) {
     const label = input.stillSending === true ? 'still sending since' : endedByFirst ? 'sent and ended by' : 'first sent by';
     lines.push(`  ${label} ${first.call}, ${ago(first.at, input.at)}:`, ...frameLines(first.frames, first.notCaptured), ...withCode(first.frames));
-  } else {
+  } else if (input.kind !== 'hang' && input.kind !== 'duplicate-header') {
     lines.push('  first sent: before header-guard saw this response (mount headerGuard() earlier to know where)');
   }
   if (ended !== undefined && !endedByFirst && input.kind === 'write-after-end') {
     lines.push(`  ended by ${ended.call}, ${ago(ended.at, input.at)}:`, ...frameLines(ended.frames, ended.notCaptured));
   }
+  if (input.notes !== undefined) lines.push(...input.notes);
   lines.push(`  request: ${facts.method} ${facts.path}${facts.route === undefined ? '' : ` (route ${facts.route})`}`);
   if (input.timeline !== undefined && input.timeline.length > 0) {
     lines.push('  timeline (ms since header-guard saw the response):');

@@ -11,6 +11,10 @@ const emptyByKind = (): Record<ViolationKind, number> => ({
   'write-after-end': 0,
   'next-after-send': 0,
   'error-after-send': 0,
+  hang: 0,
+  'duplicate-header': 0,
+  'body-on-no-content': 0,
+  'content-length-mismatch': 0,
 });
 
 let total = 0;

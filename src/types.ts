@@ -10,6 +10,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * - `write-after-end`: `write()`, or `end()` with data, after the response ended.
  * - `next-after-send`: `next()` was called after the response was sent.
  * - `error-after-send`: an error reached the router after the response was sent.
+ * - `hang`: the response made no progress for `hangTimeoutMs` and has not finished.
+ * - `duplicate-header` (lint): a header that takes one value (Content-Type, Location, ...) had several at the flush.
+ * - `body-on-no-content` (lint): data written on a 204 or 304 response, which Node drops.
+ * - `content-length-mismatch` (lint): the bytes written differ from the Content-Length sent.
+ *
+ * The last four are reported, never thrown: there is no late call to throw from, and the
+ * response went out as the app made it.
  *
  * @public
  */
@@ -19,7 +26,11 @@ export type ViolationKind =
   | 'double-send'
   | 'write-after-end'
   | 'next-after-send'
-  | 'error-after-send';
+  | 'error-after-send'
+  | 'hang'
+  | 'duplicate-header'
+  | 'body-on-no-content'
+  | 'content-length-mismatch';
 
 /**
  * One position in source code, 1-based. `file` is an absolute path (or the raw location when
@@ -169,6 +180,37 @@ export interface HeaderGuardOptions {
    * `FORCE_COLOR`.
    */
   codeFrame?: boolean;
+  /**
+   * Report a response that made no progress (no flush, no write) for this many milliseconds and
+   * has not finished, once, naming where it last wrote. A response that finishes, or whose client
+   * goes away, is never reported; an event stream that keeps writing is making progress.
+   * `0` turns it off. Default: off when `NODE_ENV` is `production`, otherwise 30000.
+   */
+  hangTimeoutMs?: number;
+  /**
+   * Record who set, appended or removed each header (a stack capture per change), for
+   * {@link headerOrigins} and for reports of late header changes. Default: false.
+   */
+  trackHeaders?: boolean;
+  /**
+   * Check each response at its flush and end: a one-value header with several values, a body on
+   * a 204 or 304, a Content-Length that differs from the bytes written. Implies `trackHeaders`.
+   * Default: false.
+   */
+  lint?: boolean;
+}
+
+/**
+ * One change to a header, from {@link headerOrigins}.
+ *
+ * @public
+ */
+export interface HeaderOrigin {
+  action: 'set' | 'append' | 'remove';
+  /** The call that made it as written, e.g. `res.set('x-powered-by')` or `res.setHeader('content-type')`. */
+  call: string;
+  /** Where: the caller of the response method (which may be a middleware in node_modules, like helmet). */
+  site?: CallSite;
 }
 
 /**

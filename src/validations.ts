@@ -4,7 +4,11 @@ import type { HeaderGuardLogger, HeaderGuardOptions, ViolationKind } from './typ
 /** Every violation kind, for validating `logOnly` (internal). */
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'late-status', 'late-header', 'double-send', 'write-after-end', 'next-after-send', 'error-after-send',
+  'hang', 'duplicate-header', 'body-on-no-content', 'content-length-mismatch',
 ];
+
+/** Kinds that are reported but never thrown: no late call to throw from, nothing the client lacks. */
+export const REPORT_ONLY_KINDS: readonly ViolationKind[] = ['hang', 'duplicate-header', 'body-on-no-content', 'content-length-mismatch'];
 
 /** Options after validation, with defaults filled in (internal). */
 export interface ResolvedOptions {
@@ -18,9 +22,12 @@ export interface ResolvedOptions {
   frames: number;
   ignore: readonly (string | RegExp)[];
   codeFrame: boolean;
+  hangTimeoutMs: number;
+  trackHeaders: boolean;
+  lint: boolean;
 }
 
-const KNOWN = ['mode', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues', 'frames', 'ignore', 'codeFrame'] as const;
+const KNOWN = ['mode', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues', 'frames', 'ignore', 'codeFrame', 'hangTimeoutMs', 'trackHeaders', 'lint'] as const;
 
 /** Describe a value for an error message without dumping it. */
 function kindOf(value: unknown): string {
@@ -55,6 +62,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     frames = 3,
     ignore = [],
     codeFrame = !production && process.stderr.isTTY === true,
+    hangTimeoutMs = production ? 0 : 30_000,
+    trackHeaders = false,
+    lint = false,
   } = options as HeaderGuardOptions;
   if (mode !== 'log' && mode !== 'throw') {
     throw invalidOption(`option "mode" must be 'log' or 'throw', got ${kindOf(mode)}.`);
@@ -91,5 +101,25 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof codeFrame !== 'boolean') {
     throw invalidOption(`option "codeFrame" must be true or false, got ${kindOf(codeFrame)}.`);
   }
-  return { mode, onViolation, logger, logOnly: [...logOnly], capture, dedupeWindowMs, includeValues, frames, ignore: [...ignore], codeFrame };
+  if (typeof hangTimeoutMs !== 'number' || !Number.isFinite(hangTimeoutMs) || hangTimeoutMs < 0 || hangTimeoutMs > 2 ** 31 - 1) {
+    throw invalidOption(`option "hangTimeoutMs" must be a number of milliseconds from 0 (off) to 2147483647, got ${kindOf(hangTimeoutMs)}.`);
+  }
+  for (const [name, value] of [['trackHeaders', trackHeaders], ['lint', lint]] as const) {
+    if (typeof value !== 'boolean') throw invalidOption(`option "${name}" must be true or false, got ${kindOf(value)}.`);
+  }
+  return {
+    mode,
+    onViolation,
+    logger,
+    logOnly: [...logOnly],
+    capture,
+    dedupeWindowMs,
+    includeValues,
+    frames,
+    ignore: [...ignore],
+    codeFrame,
+    hangTimeoutMs,
+    trackHeaders: trackHeaders || lint,
+    lint,
+  };
 }

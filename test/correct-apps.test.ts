@@ -74,15 +74,25 @@ async function run(app: http.RequestListener, probe: Probe): Promise<{ first: Cl
   }
 }
 
+/** The variants: where the guard is mounted, its mode, and whether lint and header tracking are on. */
+const VARIANTS: Array<{ placement: GuardPlacement; mode: 'log' | 'throw'; lint: boolean }> = [
+  { placement: 'first', mode: 'log', lint: false },
+  { placement: 'first', mode: 'throw', lint: false },
+  { placement: 'last', mode: 'log', lint: false },
+  { placement: 'last', mode: 'throw', lint: false },
+  { placement: 'first', mode: 'log', lint: true },
+  { placement: 'last', mode: 'throw', lint: true },
+];
+
 for (const [version, express] of EXPRESS_VERSIONS) {
   const bare = correctApp(express, 'none', {});
-  for (const placement of ['first', 'last'] as GuardPlacement[]) {
-    for (const mode of ['log', 'throw'] as const) {
-      describe(`correct app, ${version}, guard mounted ${placement}, ${mode} mode`, () => {
+  for (const { placement, mode, lint } of VARIANTS) {
+    {
+      describe(`correct app, ${version}, guard mounted ${placement}, ${mode} mode${lint ? ', lint and header tracking on' : ''}`, () => {
         for (const probe of PROBES) {
           it(`${probe.name}: no report, same response as without the guard`, async () => {
             const { violations, onViolation } = collector();
-            const guarded = correctApp(express, placement, { mode, onViolation });
+            const guarded = correctApp(express, placement, { mode, onViolation, lint, hangTimeoutMs: 2000 });
             const expected = normalize((await run(bare, probe)).result);
             accessLog.length = 0;
             const actual = normalize((await run(guarded, probe)).result);
@@ -98,7 +108,7 @@ for (const [version, express] of EXPRESS_VERSIONS) {
 
         it('a client that disconnects early: no report, and the server goes on', async () => {
           const { violations, onViolation } = collector();
-          const server = await listen(correctApp(express, placement, { mode, onViolation }));
+          const server = await listen(correctApp(express, placement, { mode, onViolation, lint, hangTimeoutMs: 30 }));
           try {
             await new Promise<void>((resolve) => {
               const req = http.get(`${server.url}/slow`, { agent: false }, (res) => {
