@@ -66,11 +66,14 @@ export class Guard {
   readonly frames: FrameOptions;
   /** How many frames each capture takes. */
   readonly stackLimit: number;
+  /** Hang detection, when hangTimeoutMs is on. */
+  readonly hangWatch: HangWatch | undefined;
 
   constructor(readonly options: ResolvedOptions) {
     this.reporter = new Reporter(options);
     this.frames = { max: options.frames, ignore: options.ignore };
     this.stackLimit = options.frames + EXTRA_FRAMES;
+    this.hangWatch = options.hangTimeoutMs > 0 ? new HangWatch(options.hangTimeoutMs) : undefined;
   }
 
   /** Remember that a route had a violation (adaptive capture). */
@@ -147,9 +150,9 @@ class ResponseState {
   bytesWritten = 0;
   /** Lint kinds already reported for this response: each is reported once. */
   linted: ViolationKind[] | undefined = undefined;
-  /** The last flush or write (hang detection), and the timer it refreshes. */
+  /** The last flush or write, and when (hang detection). */
   lastProgress: SendRecord | undefined = undefined;
-  hangTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  lastProgressAt = 0;
   /** One-slot cache of the guarded version of the router's next. */
   rawNext: AnyFunction | undefined = undefined;
   guardedNext: AnyFunction | undefined = undefined;
@@ -612,7 +615,7 @@ function wrapWriteHead(name: string, original: AnyFunction, returns: DropValue):
       }
     }
     if (state.sent === undefined) noteFlush(state, guarded);
-    if (state.hangTimer !== undefined) progress(state, guarded, 'writeHead');
+    if (state.guard.hangWatch !== undefined) progress(state, guarded, 'writeHead');
     if (state.guard.options.lint) lintHeaders(state);
     return result;
   };
@@ -640,7 +643,7 @@ function wrapWrite(name: string, original: AnyFunction, returns: DropValue): Any
         state.depth = 0;
       }
     }
-    if (state.hangTimer !== undefined) progress(state, guarded, 'write');
+    if (state.guard.hangWatch !== undefined) progress(state, guarded, 'write');
     return result;
   };
   return guarded;
@@ -680,6 +683,7 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
       if (state.timeline !== undefined) note(state, 'ended');
       if (trace.enabled) traceEvent(state, 'ended', state.ended);
       if (lint) lintLength(state, skip);
+      state.guard.hangWatch?.inFlight.delete(state);
     }
     return result;
   };
@@ -756,31 +760,57 @@ function lintLength(state: ResponseState, fn: AnyFunction): void {
   });
 }
 
-/** A flush or a write: the response made progress, so the hang timer starts over. */
+/** A flush or a write: the response made progress, so its hang clock starts over. */
 function progress(state: ResponseState, fn: AnyFunction, method: string): void {
   state.lastProgress = state.depth > 0 && state.claim !== undefined ? state.claim : record(state, outermost(state, fn), method);
-  state.hangTimer?.refresh();
+  state.lastProgressAt = now();
 }
 
-/** Start watching a response for hangs (hangTimeoutMs). */
-function watchForHang(state: ResponseState, ms: number): void {
-  const timer = setTimeout(reportHang, ms, state, ms);
-  timer.unref();
-  state.hangTimer = timer;
-  onFinished(state.res, () => {
-    clearTimeout(timer);
-    state.hangTimer = undefined;
-  });
+/**
+ * Responses watched for hangs, per guard, and the one timer that sweeps them: a Set entry per
+ * response instead of a timer and listeners each, so that watching costs next to nothing.
+ * Entries leave at the real end(), or at the sweep once their client is gone.
+ */
+class HangWatch {
+  readonly inFlight = new Set<ResponseState>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly ms: number) {}
+
+  watch(state: ResponseState): void {
+    state.lastProgressAt = now();
+    this.inFlight.add(state);
+    if (this.timer === undefined) {
+      // Sweep four times per timeout (between 10 ms and 1 s): a hang is reported at most a
+      // quarter of the timeout late.
+      this.timer = setInterval(() => this.sweep(), Math.min(1000, Math.max(10, this.ms / 4)));
+      this.timer.unref();
+    }
+  }
+
+  private sweep(): void {
+    const at = now();
+    for (const state of this.inFlight) {
+      const res = state.res;
+      if (res.writableFinished || res.destroyed || state.req.socket?.destroyed === true) {
+        this.inFlight.delete(state);
+      } else if (at - state.lastProgressAt >= this.ms) {
+        this.inFlight.delete(state);
+        reportHang(state, this.ms);
+      }
+    }
+    if (this.inFlight.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
 }
 
 /** No progress for hangTimeoutMs and not finished: report it once, with where it last wrote. */
 function reportHang(state: ResponseState, ms: number): void {
-  state.hangTimer = undefined;
-  const res = state.res;
-  if (res.writableFinished || res.destroyed || state.req.socket?.destroyed === true) return;
   const last = state.lastProgress;
   const frames = last === undefined ? [] : holderFrames(last.stack, state.guard.frames);
-  const sent = res.headersSent ? 'its headers were sent' : 'not even its headers were sent';
+  const sent = state.res.headersSent ? 'its headers were sent' : 'not even its headers were sent';
   flag(state, 'hang', last === undefined ? 'no response call' : recordCall(last), undefined, {
     headline: `the response has made no progress for ${ms} ms and has not ended (${sent}): nothing calls res.end() or sends it.`,
     offendingFrames: frames,
@@ -831,6 +861,7 @@ function patchChain(first: unknown): void {
         Object.defineProperty(wrapped, 'name', { value: name });
         Object.defineProperty(proto, name, { ...descriptor, value: wrapped });
       }
+      patchStatusCode(proto);
       Object.defineProperty(proto, kPatched, { value: true });
     } catch {
       // A frozen prototype: its methods stay unguarded.
@@ -838,14 +869,32 @@ function patchChain(first: unknown): void {
   }
 }
 
-/** Shared accessor behind `res.statusCode`: catches `res.statusCode = 500` after the headers were sent. */
-function getStatusCode(this: GuardedResponse): unknown {
-  return this[kState]?.statusCode;
+/**
+ * The accessor behind `res.statusCode`: catches `res.statusCode = 500` after the headers were
+ * sent. It replaces the plain data property where Node keeps the default (on
+ * ServerResponse.prototype), once, so guarded responses need nothing per request: their status
+ * lives in the guard's state. A response the guard does not watch behaves as before: its first
+ * assignment creates its own data property, exactly as assigning to Node's default does.
+ */
+function statusCodeAccessor(defaultValue: unknown): PropertyDescriptor {
+  return {
+    get(this: GuardedResponse): unknown {
+      const state = this[kState];
+      return state === undefined ? defaultValue : state.statusCode;
+    },
+    set: setStatusCode,
+    enumerable: true,
+    configurable: true,
+  };
 }
 
+/** The setter of both accessors (prototype and, where an own value existed, per response). */
 function setStatusCode(this: GuardedResponse, value: unknown): void {
   const state = this[kState];
-  if (state === undefined) return;
+  if (state === undefined) {
+    Object.defineProperty(this, 'statusCode', { value, writable: true, enumerable: true, configurable: true });
+    return;
+  }
   if (state.depth === 0 && value !== state.statusCode && this.headersSent && isStatusCode(value)) {
     flag(state, 'late-status', `res.statusCode = ${value}`, setStatusCode as AnyFunction, { requestedStatus: value });
     return;
@@ -853,41 +902,28 @@ function setStatusCode(this: GuardedResponse, value: unknown): void {
   state.statusCode = value;
 }
 
-/** The accessor put in front of `statusCode`: one shared descriptor, no allocation per response. */
-const STATUS_CODE_ACCESSOR: PropertyDescriptor = { get: getStatusCode, set: setStatusCode, enumerable: true, configurable: true };
-
-/** Per prototype: whether `statusCode` is a plain writable data property there (Node's default lives on ServerResponse.prototype). */
-const plainStatusCode = new WeakMap<object, boolean>();
-
-/** Whether the first `statusCode` found from `object` up its prototype chain is a writable data property. */
-function inheritsPlainStatusCode(object: object | null): boolean {
-  for (; object !== null; object = Object.getPrototypeOf(object) as object | null) {
-    const descriptor = Object.getOwnPropertyDescriptor(object, 'statusCode');
-    if (descriptor !== undefined) return 'value' in descriptor && descriptor.writable === true;
-  }
-  return false;
+/** Replace a prototype's own plain `statusCode` data property by the accessor (from patchChain). */
+function patchStatusCode(proto: object): void {
+  const descriptor = Object.getOwnPropertyDescriptor(proto, 'statusCode');
+  if (descriptor === undefined || !('value' in descriptor) || descriptor.writable !== true || descriptor.configurable !== true) return;
+  Object.defineProperty(proto, 'statusCode', statusCodeAccessor(descriptor.value));
 }
 
+/** Per response that already had its own `statusCode` when the guard came: the same accessor on the instance. */
+const OWN_STATUS_CODE_ACCESSOR: PropertyDescriptor = statusCodeAccessor(undefined);
+
 /**
- * Put our accessor in front of `statusCode`, which is a plain data property: Node keeps the
- * default on ServerResponse.prototype and an own one once assigned. Where it is an accessor
- * already (HTTP/2's compatibility response) it is left alone; `res.status()` is still guarded.
+ * Make sure `res.statusCode` goes through the accessor. Nearly always it already does, through
+ * the prototype. A response given its own value before the guard saw it (a middleware mounted
+ * earlier assigned it) gets the accessor on the instance. Where `statusCode` is an accessor of
+ * its own (HTTP/2's compatibility response) it is left alone; `res.status()` is still guarded.
  */
-function guardStatusCode(res: GuardedResponse): void {
-  if (hasOwn(res, 'statusCode')) {
-    const own = Object.getOwnPropertyDescriptor(res, 'statusCode');
-    if (own === undefined || !('value' in own) || own.writable !== true || own.configurable !== true) return;
-  } else {
-    const proto = Object.getPrototypeOf(res) as object | null;
-    if (proto === null) return;
-    let plain = plainStatusCode.get(proto);
-    if (plain === undefined) {
-      plain = inheritsPlainStatusCode(proto);
-      plainStatusCode.set(proto, plain);
-    }
-    if (!plain) return;
-  }
-  Object.defineProperty(res, 'statusCode', STATUS_CODE_ACCESSOR);
+function guardStatusCode(res: GuardedResponse, state: ResponseState): void {
+  if (!hasOwn(res, 'statusCode')) return;
+  const own = Object.getOwnPropertyDescriptor(res, 'statusCode');
+  if (own === undefined || !('value' in own) || own.writable !== true || own.configurable !== true) return;
+  state.statusCode = own.value;
+  Object.defineProperty(res, 'statusCode', OWN_STATUS_CODE_ACCESSOR);
 }
 
 /** The guarded version of a router's `next`: reports next() and errors after the response was sent. */
@@ -1073,8 +1109,8 @@ export function guardResponse(req: IncomingMessage, res: ServerResponse, guard: 
     patchPrototypes(res);
     const state = new ResponseState(guard, req, guardedRes);
     guardedRes[kState] = state;
-    guardStatusCode(guardedRes);
-    if (guard.options.hangTimeoutMs > 0) watchForHang(state, guard.options.hangTimeoutMs);
+    guardStatusCode(guardedRes, state);
+    guard.hangWatch?.watch(state);
     if (res.headersSent) trace('%s %s: headers were already sent when header-guard saw the response', req.method, req.url?.split('?')[0]);
   } catch (error) {
     // The guard must never break a response: this one goes on unguarded.
