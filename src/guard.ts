@@ -177,7 +177,6 @@ function note(state: ResponseState, text: string): void {
   else if (timeline.length === MAX_TIMELINE) timeline.push({ at: now() - state.startedAt, text: '… (later events not kept)' });
 }
 
-
 /** Whether this response's earlier events get their call sites captured (the capture option). */
 function capturing(state: ResponseState): boolean {
   const guard = state.guard;
@@ -315,6 +314,21 @@ function enter(state: ResponseState, fn: AnyFunction, name: string, status: unkn
   state.depth = 1;
 }
 
+/**
+ * Run a wrapper's original method: straight through when nested in another guarded call (its
+ * outer call was checked, and is the one reports name); marked as the outermost call otherwise.
+ * `args` is the wrapper's `arguments`, passed on only on the outermost path.
+ */
+function runOriginal(state: ResponseState, self: object, fn: AnyFunction, name: string, status: unknown, original: AnyFunction, args: IArguments): unknown {
+  if (state.depth > 0) return original.apply(self, args as unknown as unknown[]);
+  enter(state, fn, name, status);
+  try {
+    return original.apply(self, args as unknown as unknown[]);
+  } finally {
+    state.depth = 0;
+  }
+}
+
 /** The function above which a stack capture starts: the outermost guarded call, or `fn` itself. */
 function outermost(state: ResponseState, fn: AnyFunction): AnyFunction {
   return state.depth === 0 || state.outerFn === undefined ? fn : state.outerFn;
@@ -380,11 +394,10 @@ function isStatusCode(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 999;
 }
 
-/**
- * How every wrapper below runs the original: a call nested in another guarded call goes straight
- * through (its outer call was checked, and is the one reports name); an outermost call marks
- * itself with `enter` and clears the mark in a finally. Keeping nested calls free of bookkeeping
- * keeps the guard cheap: one Express `res.send()` makes a dozen nested calls.
+/*
+ * The wrappers. Each checks its call against the response's state, then runs the original with
+ * runOriginal: nested calls go straight through, free of bookkeeping, which keeps the guard
+ * cheap (one Express `res.send()` makes a dozen nested calls).
  */
 
 /** Node's own header methods, which every Express header method ends in. */
@@ -432,13 +445,7 @@ function wrapHeader(name: string, original: AnyFunction, returns: DropValue): An
       if (state.timeline !== undefined) note(state, describeCall(name, arguments, state.guard.options.includeValues));
       if (state.headers !== undefined) trackHeader(state, guarded, name, arguments[0]);
     }
-    if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
-    enter(state, guarded, name, undefined);
-    try {
-      return original.apply(this, arguments as unknown as unknown[]);
-    } finally {
-      state.depth = 0;
-    }
+    return runOriginal(state, this, guarded, name, undefined, original, arguments);
   };
   return guarded;
 }
@@ -453,13 +460,7 @@ function wrapStatus(name: string, original: AnyFunction, returns: DropValue): An
       flag(state, 'late-status', describeCall(name, [code]), guarded, { requestedStatus: code });
       return dropped(this, returns);
     }
-    if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
-    enter(state, guarded, name, code);
-    try {
-      return original.apply(this, arguments as unknown as unknown[]);
-    } finally {
-      state.depth = 0;
-    }
+    return runOriginal(state, this, guarded, name, code, original, arguments);
   };
   return guarded;
 }
@@ -603,17 +604,7 @@ function wrapWriteHead(name: string, original: AnyFunction, returns: DropValue):
       flag(state, 'late-header', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: true });
       return dropped(this, returns);
     }
-    let result: unknown;
-    if (state.depth > 0) {
-      result = original.apply(this, arguments as unknown as unknown[]);
-    } else {
-      enter(state, guarded, name, arguments[0]);
-      try {
-        result = original.apply(this, arguments as unknown as unknown[]);
-      } finally {
-        state.depth = 0;
-      }
-    }
+    const result = runOriginal(state, this, guarded, name, arguments[0], original, arguments);
     if (state.sent === undefined) noteFlush(state, guarded);
     if (state.guard.hangWatch !== undefined) progress(state, guarded, 'writeHead');
     if (state.guard.options.lint) lintHeaders(state);
@@ -632,17 +623,7 @@ function wrapWrite(name: string, original: AnyFunction, returns: DropValue): Any
       return dropped(this, returns);
     }
     if (state.guard.options.lint) lintBody(state, guarded, 'res.write()', arguments[0], arguments[1]);
-    let result: unknown;
-    if (state.depth > 0) {
-      result = original.apply(this, arguments as unknown as unknown[]);
-    } else {
-      enter(state, guarded, name, undefined);
-      try {
-        result = original.apply(this, arguments as unknown as unknown[]);
-      } finally {
-        state.depth = 0;
-      }
-    }
+    const result = runOriginal(state, this, guarded, name, undefined, original, arguments);
     if (state.guard.hangWatch !== undefined) progress(state, guarded, 'write');
     return result;
   };
@@ -666,17 +647,7 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
     const skip = outermost(state, guarded);
     const lint = state.guard.options.lint;
     if (lint && typeof arguments[0] !== 'function') lintBody(state, guarded, 'res.end(data)', arguments[0], arguments[1]);
-    let result: unknown;
-    if (state.depth > 0) {
-      result = original.apply(this, arguments as unknown as unknown[]);
-    } else {
-      enter(state, guarded, name, undefined);
-      try {
-        result = original.apply(this, arguments as unknown as unknown[]);
-      } finally {
-        state.depth = 0;
-      }
-    }
+    const result = runOriginal(state, this, guarded, name, undefined, original, arguments);
     if (state.ended === undefined && this.writableEnded) {
       const sent = state.sent;
       state.ended = state.claim ?? (sent !== undefined && sent.serial === state.serial ? sent : record(state, skip, 'end'));
