@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import onFinished from 'on-finished';
 import { captureStack, formatSite, framesToShow, holderFrames, type FrameOptions, type StackHolder } from './callsite.js';
 import { HeaderGuardError } from './errors.js';
-import { buildViolation, describeCall, Reporter, type EarlierEvent, type ReportInput } from './report.js';
+import { buildViolation, describeCall, Reporter, requestFacts, type EarlierEvent, type ReportInput } from './report.js';
 import { count } from './stats.js';
 import type { CallSite, HeaderGuardMiddleware, HeaderGuardOptions, HeaderOrigin, ViolationKind } from './types.js';
 import { REPORT_ONLY_KINDS, resolveOptions, type ResolvedOptions } from './validations.js';
@@ -84,14 +84,10 @@ export class Guard {
   }
 }
 
-/** The key adaptive capture remembers: method and matched route, or the path when none matched. */
+/** The key adaptive capture remembers: method and matched route, or the path when none matched (as stats() counts them). */
 function routeKey(req: IncomingMessage): string {
-  const expressReq = req as IncomingMessage & { baseUrl?: unknown; route?: { path?: unknown }; originalUrl?: unknown };
-  const routePath = expressReq.route?.path;
-  if (typeof routePath === 'string') return `${req.method} ${typeof expressReq.baseUrl === 'string' ? expressReq.baseUrl : ''}${routePath}`;
-  const url = typeof expressReq.originalUrl === 'string' ? expressReq.originalUrl : req.url ?? '';
-  const query = url.indexOf('?');
-  return `${req.method} ${query === -1 ? url : url.slice(0, query)}`;
+  const facts = requestFacts(req, false);
+  return `${facts.method} ${facts.route ?? facts.path}`;
 }
 
 /**

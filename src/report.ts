@@ -82,8 +82,8 @@ export interface ReportInput {
   notes?: string[];
 }
 
-/** The request path without its query string, and the matched route when Express knows it. */
-function requestFacts(req: IncomingMessage, includeValues: boolean): { method: string; path: string; route?: string } {
+/** The request method, its path (without the query string unless asked), and the matched route when Express knows it (internal). */
+export function requestFacts(req: IncomingMessage, includeValues: boolean): { method: string; path: string; route?: string } {
   const expressReq = req as IncomingMessage & { originalUrl?: unknown; baseUrl?: unknown; route?: { path?: unknown } };
   const url = typeof expressReq.originalUrl === 'string' ? expressReq.originalUrl : req.url ?? '';
   const query = includeValues ? -1 : url.indexOf('?');
