@@ -18,7 +18,7 @@
  *
  * @packageDocumentation
  */
-import diagnosticsChannel from 'node:diagnostics_channel';
+import { subscribeForever } from './channels.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidOption } from './errors.js';
 import { Guard, guardResponse, guardServerApps } from './guard.js';
@@ -46,7 +46,7 @@ if (registry[kRegistered] !== true) {
     throw invalidOption(`HEADER_GUARD_LOG_ONLY lists an unknown kind ${JSON.stringify(invalid)}; kinds: ${VIOLATION_KINDS.join(', ')}.`);
   }
   const guard = new Guard(resolveOptions({ mode, logOnly }));
-  diagnosticsChannel.subscribe('http.server.request.start', (message) => {
+  subscribeForever('http.server.request.start', (message) => {
     const { request, response, server } = message as RequestStart;
     guardServerApps(server);
     guardResponse(request, response, guard);

@@ -14,14 +14,14 @@
  *
  * @packageDocumentation
  */
-import diagnosticsChannel from 'node:diagnostics_channel';
+import { subscribeForever } from './channels.js';
 import type { Violation, ViolationKind } from './types.js';
 
 /** The violations published since the last reset, oldest first. */
 const collected: Violation[] = [];
 
 /** Subscribed once for the whole process: the channel of every guard. */
-diagnosticsChannel.subscribe('header-guard:violation', (message) => {
+subscribeForever('header-guard:violation', (message) => {
   collected.push((message as { violation: Violation }).violation);
 });
 
