@@ -24,7 +24,7 @@ const kPatched = Symbol('header-guard.patched');
  * reporters subscribe with `diagnostics_channel.subscribe('header-guard:violation', fn)` and
  * receive `{ violation, req, res }`.
  */
-export const violationChannel = diagnosticsChannel.channel('header-guard:violation');
+const violationChannel = diagnosticsChannel.channel('header-guard:violation');
 
 /**
  * What became of an error of throw mode that Express caught: `passed` on through next(),

@@ -93,3 +93,17 @@ export function collector(): { violations: Violation[]; onViolation: (violation:
   const violations: Violation[] = [];
   return { violations, onViolation: (violation) => violations.push(violation) };
 }
+
+/**
+ * A fixture's `attempt(() => lateCall())`: runs the call and keeps what it throws (throw mode's
+ * HeaderGuardError) in `thrown`, as an app would catch it, so the test can look at it.
+ */
+export function catchInto(thrown: unknown[]): (call: () => unknown) => void {
+  return (call) => {
+    try {
+      call();
+    } catch (error) {
+      thrown.push(error);
+    }
+  };
+}
