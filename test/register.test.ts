@@ -97,6 +97,14 @@ describe('register, other cases', () => {
     assert.match(result.stderr, /an error reached Express after the response was sent \(Error: async throw after answering\)/);
   });
 
+  it('keeps the preload\'s guard on every request when the app mounts the middleware too', () => {
+    const result = scenario('beside-middleware', 'express5');
+    assert.notEqual(result.status, 0, result.output);
+    assert.equal(result.stdout.match(/^client: 20[01] /gm)?.length, 3, result.stdout);
+    assert.match(result.stderr, /HeaderGuardError: header-guard: /);
+    assert.ok(result.stderr.includes(markerSite(SCENARIO, 'scenario:beside:late')), result.stderr);
+  });
+
   it('guards plain node:http servers too', () => {
     const result = scenario('plain-http', 'express5');
     assert.notEqual(result.status, 0, result.output);

@@ -1,11 +1,11 @@
 // Every violation kind, on Express 4 and 5, in log and throw mode: the kind, both reported
 // sites (file:line), what the client receives, and what throw mode throws.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { HeaderGuardError, type Violation } from '../src/index.js';
+import { HeaderGuardError, headerGuard, type Violation } from '../src/index.js';
 import { BUGGY_APP_FILE, STATIC_FILE, buggyApp } from './fixtures/buggy-app.js';
-import { EXPRESS_VERSIONS, collector, markerSite, requestApp, settle, waitFor } from './helpers.js';
+import { EXPRESS_VERSIONS, collector, listen, markerSite, request, settle, waitFor } from './helpers.js';
 
 interface Case {
   path: string;
@@ -47,11 +47,24 @@ function assertFrames(stack: Violation['offendingStack'], markers: string[], lab
 for (const [version, express] of EXPRESS_VERSIONS) {
   for (const mode of ['log', 'throw'] as const) {
     describe(`${version}, ${mode} mode`, () => {
+      // One server for all cases, as in real use: its first response is guarded from the
+      // middleware alone, later ones through the state slot reserved at request start.
+      const { violations, onViolation } = collector();
+      const thrown: unknown[] = [];
+      let server: Awaited<ReturnType<typeof listen>>;
+      before(async () => {
+        server = await listen(buggyApp(express, { mode, onViolation }, thrown));
+      });
+      after(() => server.close());
+      beforeEach(async () => {
+        await settle();
+        violations.length = 0;
+        thrown.length = 0;
+      });
+
       for (const c of CASES) {
         it(`${c.kind}: ${c.path} names the late call and the first send`, async () => {
-          const { violations, onViolation } = collector();
-          const thrown: unknown[] = [];
-          const result = await requestApp(buggyApp(express, { mode, onViolation }, thrown), c.path);
+          const result = await request(server.url + c.path);
           await waitFor(() => violations.length > 0, 1000, 'a violation');
           await settle();
 
@@ -99,4 +112,56 @@ for (const [version, express] of EXPRESS_VERSIONS) {
       }
     });
   }
+}
+
+for (const [version, express] of EXPRESS_VERSIONS) {
+  describe(`${version}, a guard mounted on a path`, () => {
+    /** An app whose double send and late status sit both inside and outside the guard's path. */
+    function app(options: Parameters<typeof buggyApp>[1]) {
+      const mounted = express();
+      if (options.onViolation !== undefined) mounted.use('/api', headerGuard(options));
+      for (const prefix of ['/api', '/other']) {
+        mounted.get(`${prefix}/double`, (req, res) => {
+          res.send('first');
+          try {
+            res.send('second');
+          } catch {
+            // Express's own ERR_HTTP_HEADERS_SENT, outside the guard.
+          }
+        });
+        mounted.get(`${prefix}/status`, (req, res) => {
+          res.statusCode = 201;
+          res.end('created');
+          res.statusCode = 500;
+        });
+      }
+      return mounted;
+    }
+
+    it('guards only the responses that pass through it, on every request of the server', async () => {
+      const { violations, onViolation } = collector();
+      const guarded = await listen(app({ onViolation }));
+      const bare = await listen(app({}));
+      try {
+        for (let round = 0; round < 3; round++) {
+          for (const path of ['/other/double', '/other/status', '/api/double', '/api/status']) {
+            violations.length = 0;
+            const got = await request(guarded.url + path);
+            const expected = await request(bare.url + path);
+            await settle(10);
+            assert.equal(got.status, expected.status, path);
+            assert.equal(got.body, expected.body, path);
+            if (path.startsWith('/other')) {
+              assert.deepEqual(violations, [], `${path}, round ${round}: not guarded`);
+            } else {
+              assert.deepEqual(violations.map((v) => v.kind), [path.endsWith('double') ? 'double-send' : 'late-status'], `${path}, round ${round}`);
+            }
+          }
+        }
+      } finally {
+        await guarded.close();
+        await bare.close();
+      }
+    });
+  });
 }
