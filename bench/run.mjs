@@ -5,7 +5,8 @@
 // interleaved round by round and the report gives the median of the per-round ratios.
 //
 //   npm run bench [-- --rounds 10 --seconds 3 --check] [--env production] [--route /hello]
-import { fork } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     check: { type: 'boolean', default: false },
     env: { type: 'string', multiple: true },
     route: { type: 'string', multiple: true },
+    pin: { type: 'string', default: 'auto' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -32,10 +34,35 @@ const ENVS = values.env ?? ['production', 'development'];
 
 const VARIANTS = ['bare', 'noop', 'guard'];
 
-/** Start one server process and wait for its port. */
+/**
+ * Pin the servers to CPU 0 and this process (autocannon) to CPU 1, so that the load generator
+ * and the server under test do not take turns on one core: the per-round spread narrows.
+ * `--pin auto` (default) pins where Linux's taskset exists and there are two CPUs or more;
+ * `--pin off` never pins.
+ */
+const PIN = values.pin !== 'off' && availableParallelism() >= 2 && (() => {
+  try {
+    execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Start one server process (on CPU 0 when pinned) and wait for its port. */
 function startServer(env, variant) {
-  const child = fork(join(here, 'server.js'), { env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const options = { env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
+  const script = join(here, 'server.js');
+  const child = PIN ? spawn('taskset', ['-c', '0', process.execPath, script], options) : fork(script, options);
   return new Promise((resolve) => child.once('message', ({ port }) => resolve({ child, port, env, variant })));
+}
+
+/** Stop a server and wait for its process to exit. */
+function stopServer(server) {
+  return new Promise((resolve) => {
+    server.child.once('exit', resolve);
+    server.child.send('exit');
+  });
 }
 
 /** Ask a server something over IPC and wait for its answer. */
@@ -62,23 +89,22 @@ const median = (list) => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-const servers = [];
-for (const env of ENVS) for (const variant of VARIANTS) servers.push(await startServer(env, variant));
-const find = (env, variant) => servers.find((server) => server.env === env && server.variant === variant);
-
-// Warm-up: JIT and caches, not measured.
-for (const server of servers) for (const route of ROUTES) await measure(server, route, 1);
-
 const samples = {}; // `${env} ${route}` -> per variant: cpu and rps lists; ratio lists against bare
 for (let round = 0; round < ROUNDS; round++) {
-  for (const route of ROUTES) {
-    for (const env of ENVS) {
+  for (const env of ENVS) {
+    // Fresh server processes every round: what one process happens to settle on (heap sizes,
+    // JIT timing) is then one round's noise, not a bias carried by a variant through the run.
+    const servers = {};
+    for (const variant of VARIANTS) servers[variant] = await startServer(env, variant);
+    // Warm-up: JIT and caches, not measured.
+    for (const variant of VARIANTS) for (const route of ROUTES) await measure(servers[variant], route, 1);
+    for (const route of ROUTES) {
       const key = `${env} ${route}`;
       samples[key] ??= Object.fromEntries(VARIANTS.map((variant) => [variant, { cpu: [], rps: [], ratio: [] }]));
       // Rotate the order each round, so drift in the machine's load favours no variant.
       const order = VARIANTS.map((_, index) => VARIANTS[(index + round) % VARIANTS.length]);
       const result = {};
-      for (const variant of order) result[variant] = await measure(find(env, variant), route, SECONDS);
+      for (const variant of order) result[variant] = await measure(servers[variant], route, SECONDS);
       for (const variant of VARIANTS) {
         const sample = samples[key][variant];
         sample.cpu.push(result[variant].cpuPerRequest);
@@ -86,10 +112,10 @@ for (let round = 0; round < ROUNDS; round++) {
         sample.ratio.push(result[variant].cpuPerRequest / result.bare.cpuPerRequest);
       }
     }
+    await Promise.all(VARIANTS.map((variant) => stopServer(servers[variant])));
   }
   process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
 }
-for (const server of servers) server.child.send('exit');
 
 const rows = [];
 let met = true;
@@ -115,7 +141,7 @@ Express 5 hello-world (\`/hello\`) and JSON behind \`express.json()\` (\`/json\`
 (\`app.use((req, res, next) => next())\`) shows what any middleware costs. CPU per request measured inside each
 server process with \`process.cpuUsage()\`; load from autocannon in the driver process
 (${CONNECTIONS} connections, ${SECONDS} s per run); ${ROUNDS} rounds, variants interleaved, the
-order of the variants rotating by round. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
+order of the variants rotating by round, fresh server processes each round. ${PIN ? 'Servers pinned to CPU 0, the load generator to CPU 1 (taskset).' : 'Not pinned to CPUs.'} Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
 
 ${table}
 

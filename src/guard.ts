@@ -40,9 +40,11 @@ interface Pending {
 }
 
 /**
- * Frames captured per call site, from the caller of the outermost response method on: the
- * user's call and its callers, plus a few for library frames in between. Each frame costs about
- * 0.4 µs to capture, so this follows the `frames` option rather than being generous.
+ * Frames captured for the offending call, from the caller of the outermost response method on:
+ * the user's call and its callers (the `frames` option), plus a few for library frames in
+ * between. The earlier events of every response (first send, end) take only `frames`: they are
+ * captured on every request in development, where a capture costs about 1.3 µs plus 0.3 µs per
+ * frame, while the offending call is captured only when something is wrong.
  */
 const EXTRA_FRAMES = 3;
 /** Events a timeline keeps per response; later ones are counted, not kept. */
@@ -65,8 +67,10 @@ export class Guard {
   readonly hotRoutes = new Set<string>();
   /** Which frames reports show. */
   readonly frames: FrameOptions;
-  /** How many frames each capture takes. */
+  /** How many frames the capture of an offending call takes. */
   readonly stackLimit: number;
+  /** How many frames the capture of an earlier event (send, flush, end, write) takes. */
+  readonly recordLimit: number;
   /** Hang detection, when hangTimeoutMs is on. */
   readonly hangWatch: HangWatch | undefined;
 
@@ -74,6 +78,7 @@ export class Guard {
     this.reporter = new Reporter(options);
     this.frames = { max: options.frames, ignore: options.ignore };
     this.stackLimit = options.frames + EXTRA_FRAMES;
+    this.recordLimit = options.frames;
     this.hangWatch = options.hangTimeoutMs > 0 ? new HangWatch(options.hangTimeoutMs) : undefined;
   }
 
@@ -143,6 +148,8 @@ class ResponseState {
   readonly startedAt: number;
   /** Who changed each header, in order (trackHeaders, lint). */
   headers: Map<string, HeaderOrigin[]> | undefined;
+  /** DEBUG=header-guard was on when the response started: read once, since debug's getter is not free. */
+  readonly tracing: boolean;
   /** Body bytes written so far (lint). */
   bytesWritten = 0;
   /** Lint kinds already reported for this response: each is reported once. */
@@ -161,7 +168,8 @@ class ResponseState {
   ) {
     this.statusCode = res.statusCode;
     this.startedAt = now();
-    this.timeline = guard.options.mode === 'throw' || trace.enabled ? [] : undefined;
+    this.tracing = trace.enabled;
+    this.timeline = guard.options.mode === 'throw' || this.tracing ? [] : undefined;
     this.headers = guard.options.trackHeaders ? new Map() : undefined;
   }
 }
@@ -181,15 +189,15 @@ function capturing(state: ResponseState): boolean {
     case 'always':
       return true;
     case 'off':
-      return trace.enabled;
+      return state.tracing;
     case 'adaptive':
-      return trace.enabled || (guard.hotRoutes.size > 0 && guard.hotRoutes.has(routeKey(state.req)));
+      return state.tracing || (guard.hotRoutes.size > 0 && guard.hotRoutes.has(routeKey(state.req)));
   }
 }
 
 /** Record a call, capturing its stack when capture is on; `skip` is the outermost guarded function, whose caller starts the stack. */
 function record(state: ResponseState, skip: AnyFunction, method: string, status?: number): SendRecord {
-  return { method, status, stack: capturing(state) ? captureStack(skip, state.guard.stackLimit) : undefined, at: now(), serial: state.serial };
+  return { method, status, stack: capturing(state) ? captureStack(skip, state.guard.recordLimit) : undefined, at: now(), serial: state.serial };
 }
 
 /** The record as a report shows it. */
@@ -204,9 +212,30 @@ function earlier(state: ResponseState, sendRecord: SendRecord | undefined): Earl
   return event;
 }
 
+/**
+ * Node's fields behind `res.headersSent` and `res.writableEnded` (its getters return
+ * `!!this._header` and `this.finished`). Read directly because Node's own code reads these fields
+ * on every response, so V8 finds them in its lookup cache; a getter on OutgoingMessage.prototype
+ * is looked up afresh on each response, whose hidden class Express made unique (about 0.5 µs a
+ * name per response). A response without the field (HTTP/2's compatibility response) uses the getter.
+ */
+type NodeFields = { _header?: unknown; finished?: unknown };
+
+/** `res.headersSent`, read cheaply (see NodeFields). */
+function headersSent(res: ServerResponse): boolean {
+  const header = (res as NodeFields)._header;
+  return header === undefined ? res.headersSent : !!header;
+}
+
+/** `res.writableEnded`, read cheaply (see NodeFields). */
+function writableEnded(res: ServerResponse): boolean {
+  const finished = (res as NodeFields).finished;
+  return typeof finished === 'boolean' ? finished : res.writableEnded;
+}
+
 /** Whether the response has been answered: a body call owns it, or its headers went out. */
 function answered(state: ResponseState): boolean {
-  return state.claim !== undefined || state.res.headersSent;
+  return state.claim !== undefined || headersSent(state.res);
 }
 
 /** Debug trace of a transition with its site (formats the stack, so only when DEBUG=header-guard). */
@@ -256,7 +285,7 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
       call,
       offendingFrames,
       framesFromError,
-      stillSending: kind === 'double-send' && !res.headersSent,
+      stillSending: kind === 'double-send' && !headersSent(res),
       at,
       req: state.req,
       requestedStatus: details.requestedStatus,
@@ -271,8 +300,8 @@ function flag(state: ResponseState, kind: ViolationKind, call: string, skip: Any
     const firstRecord = state.sent ?? state.claim;
     const first = earlier(state, firstRecord);
     if (first !== undefined) input.firstSent = first;
-    if (state.ended !== undefined && res.writableEnded) input.ended = state.ended === firstRecord ? first : earlier(state, state.ended);
-    if (res.headersSent && typeof state.statusCode === 'number') input.statusCode = state.statusCode;
+    if (state.ended !== undefined && writableEnded(res)) input.ended = state.ended === firstRecord ? first : earlier(state, state.ended);
+    if (headersSent(res) && typeof state.statusCode === 'number') input.statusCode = state.statusCode;
     violation = buildViolation(input);
     trace('violation %s: %s', kind, violation.message);
     guard.markHot(routeKey(state.req));
@@ -312,12 +341,12 @@ function enter(state: ResponseState, fn: AnyFunction, name: string, status: unkn
 }
 
 /**
- * Run a wrapper's original method: straight through when nested in another guarded call (its
- * outer call was checked, and is the one reports name); marked as the outermost call otherwise.
- * `args` is the wrapper's `arguments`, passed on only on the outermost path.
+ * Run a wrapper's original method as the outermost guarded call (its caller is where stacks
+ * start, and it is the call reports name). A call nested in another guarded call does not come
+ * here: the wrapper forwards it with `original.apply(this, arguments)` itself, which V8 compiles
+ * without building an arguments object (one Express `res.send()` makes a dozen nested calls).
  */
-function runOriginal(state: ResponseState, self: object, fn: AnyFunction, name: string, status: unknown, original: AnyFunction, args: IArguments): unknown {
-  if (state.depth > 0) return original.apply(self, args as unknown as unknown[]);
+function runOutermost(state: ResponseState, self: object, fn: AnyFunction, name: string, status: unknown, original: AnyFunction, args: IArguments): unknown {
   enter(state, fn, name, status);
   try {
     return original.apply(self, args as unknown as unknown[]);
@@ -333,13 +362,13 @@ function outermost(state: ResponseState, fn: AnyFunction): AnyFunction {
 
 /** Record the first flush of the headers: by the body call that owns the response, or by the outermost call. */
 function noteFlush(state: ResponseState, fn: AnyFunction): void {
-  if (state.sent !== undefined || !state.res.headersSent) return;
+  if (state.sent !== undefined || !headersSent(state.res)) return;
   const skip = outermost(state, fn);
   if (state.claim !== undefined) state.sent = state.claim;
   else if (state.depth === 0) state.sent = record(state, skip, 'writeHead', typeof state.statusCode === 'number' ? state.statusCode : undefined);
   else state.sent = record(state, skip, state.outerName, state.outerStatus);
   if (state.timeline !== undefined) note(state, `headers sent (status ${String(state.statusCode)}) by ${recordCall(state.sent)}`);
-  if (trace.enabled) traceEvent(state, 'headers sent', state.sent);
+  if (state.tracing) traceEvent(state, 'headers sent', state.sent);
 }
 
 /** What a dropped call returns, matching what the real method returns, so chains like `res.status(500).json()` keep working. */
@@ -392,9 +421,8 @@ function isStatusCode(value: unknown): value is number {
 }
 
 /*
- * The wrappers. Each checks its call against the response's state, then runs the original with
- * runOriginal: nested calls go straight through, free of bookkeeping, which keeps the guard
- * cheap (one Express `res.send()` makes a dozen nested calls).
+ * The wrappers. Each checks its call against the response's state, then runs the original:
+ * nested calls go straight through, free of bookkeeping, and the outermost through runOutermost.
  */
 
 /** Node's own header methods, which every Express header method ends in. */
@@ -430,19 +458,21 @@ function originLine(origin: HeaderOrigin): string {
 
 /** Header setters, `format`: late once the headers are out (Node throws ERR_HTTP_HEADERS_SENT for all of them). */
 function wrapHeader(name: string, original: AnyFunction, returns: DropValue): AnyFunction {
+  // Every header change ends in one of Node's three methods: the timeline and the origins note those.
+  const nodeMethod = NODE_HEADER_METHODS.has(name);
   const guarded = function (this: GuardedResponse): unknown {
     const state = this[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
-    if (state.bodyDepth === 0 && this.headersSent) {
+    if (state.bodyDepth === 0 && headersSent(this)) {
       flag(state, 'late-header', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: true, notes: setBefore(state, arguments[0]) });
       return dropped(this, returns);
     }
-    // Every header change ends in one of Node's three methods: the timeline and the origins note those.
-    if (NODE_HEADER_METHODS.has(name)) {
+    if (nodeMethod) {
       if (state.timeline !== undefined) note(state, describeCall(name, arguments, state.guard.options.includeValues));
       if (state.headers !== undefined) trackHeader(state, guarded, name, arguments[0]);
     }
-    return runOriginal(state, this, guarded, name, undefined, original, arguments);
+    if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
+    return runOutermost(state, this, guarded, name, undefined, original, arguments);
   };
   return guarded;
 }
@@ -453,11 +483,12 @@ function wrapStatus(name: string, original: AnyFunction, returns: DropValue): An
     const state = this[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
     const code: unknown = arguments[0];
-    if (state.bodyDepth === 0 && this.headersSent && isStatusCode(code) && code !== state.statusCode) {
+    if (state.bodyDepth === 0 && headersSent(this) && isStatusCode(code) && code !== state.statusCode) {
       flag(state, 'late-status', describeCall(name, [code]), guarded, { requestedStatus: code });
       return dropped(this, returns);
     }
-    return runOriginal(state, this, guarded, name, code, original, arguments);
+    if (state.depth > 0) return original.apply(this, arguments as unknown as unknown[]);
+    return runOutermost(state, this, guarded, name, code, original, arguments);
   };
   return guarded;
 }
@@ -470,13 +501,13 @@ function wrapBody(name: string, original: AnyFunction, returns: DropValue): AnyF
     if (state === undefined || state.bodyDepth > 0) return original.apply(this, arguments as unknown as unknown[]);
     const status: unknown = name === 'sendStatus' ? arguments[0] : undefined;
     if (answered(state)) {
-      flag(state, 'double-send', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: this.headersSent });
+      flag(state, 'double-send', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: headersSent(this) });
       return dropped(this, returns);
     }
     const claim = record(state, guarded, name, typeof status === 'number' ? status : undefined);
     state.claim = claim;
     if (state.timeline !== undefined) note(state, `${recordCall(claim)} claims the body`);
-    if (trace.enabled) traceEvent(state, 'body claimed', claim);
+    if (state.tracing) traceEvent(state, 'body claimed', claim);
     const outermost = state.depth === 0;
     if (outermost) enter(state, guarded, name, status);
     state.bodyDepth = 1;
@@ -484,7 +515,7 @@ function wrapBody(name: string, original: AnyFunction, returns: DropValue): AnyF
       return original.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
       // It threw before sending anything (bad arguments, a JSON cycle): the response is still open.
-      if (!this.headersSent && state.claim === claim) state.claim = undefined;
+      if (!headersSent(this) && state.claim === claim) state.claim = undefined;
       throw error;
     } finally {
       state.bodyDepth = 0;
@@ -499,7 +530,7 @@ function release(state: ResponseState, claim: SendRecord): void {
   if (state.claim !== claim) return;
   state.claim = undefined;
   if (state.timeline !== undefined) note(state, `${recordCall(claim)} called back`);
-  if (trace.enabled) traceEvent(state, 'claim released', claim);
+  if (state.tracing) traceEvent(state, 'claim released', claim);
 }
 
 /** Most arguments each async body method takes, callback included (Express 4 and 5 alike). */
@@ -575,7 +606,7 @@ function wrapAsyncBody(name: string, original: AnyFunction, returns: DropValue):
     if (args === undefined) return original.apply(this, arguments as unknown as unknown[]);
     state.claim = claim;
     if (state.timeline !== undefined) note(state, `${recordCall(claim)} claims the body until it calls back`);
-    if (trace.enabled) traceEvent(state, 'body claimed', claim);
+    if (state.tracing) traceEvent(state, 'body claimed', claim);
     const outermost = state.depth === 0;
     if (outermost) enter(state, guarded, name, undefined);
     state.bodyDepth = 1;
@@ -597,11 +628,11 @@ function wrapWriteHead(name: string, original: AnyFunction, returns: DropValue):
   const guarded = function (this: GuardedResponse): unknown {
     const state = this[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
-    if (this.headersSent) {
+    if (headersSent(this)) {
       flag(state, 'late-header', describeCall(name, arguments, state.guard.options.includeValues), guarded, { nodeWouldThrow: true });
       return dropped(this, returns);
     }
-    const result = runOriginal(state, this, guarded, name, arguments[0], original, arguments);
+    const result = state.depth > 0 ? original.apply(this, arguments as unknown as unknown[]) : runOutermost(state, this, guarded, name, arguments[0], original, arguments);
     if (state.sent === undefined) noteFlush(state, guarded);
     if (state.guard.hangWatch !== undefined) progress(state, guarded, 'writeHead');
     if (state.guard.options.lint) lintHeaders(state);
@@ -615,12 +646,12 @@ function wrapWrite(name: string, original: AnyFunction, returns: DropValue): Any
   const guarded = function (this: GuardedResponse): unknown {
     const state = this[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
-    if (this.writableEnded) {
+    if (writableEnded(this)) {
       flag(state, 'write-after-end', 'res.write()', guarded);
       return dropped(this, returns);
     }
     if (state.guard.options.lint) lintBody(state, guarded, 'res.write()', arguments[0], arguments[1]);
-    const result = runOriginal(state, this, guarded, name, undefined, original, arguments);
+    const result = state.depth > 0 ? original.apply(this, arguments as unknown as unknown[]) : runOutermost(state, this, guarded, name, undefined, original, arguments);
     if (state.guard.hangWatch !== undefined) progress(state, guarded, 'write');
     return result;
   };
@@ -632,7 +663,7 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
   const guarded = function (this: GuardedResponse): unknown {
     const state = this[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
-    if (this.writableEnded) {
+    if (writableEnded(this)) {
       const chunk: unknown = arguments[0];
       // Node's own test: `if (chunk)` -- an empty string or a callback is no data.
       if (chunk && typeof chunk !== 'function') {
@@ -644,12 +675,12 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
     const skip = outermost(state, guarded);
     const lint = state.guard.options.lint;
     if (lint && typeof arguments[0] !== 'function') lintBody(state, guarded, 'res.end(data)', arguments[0], arguments[1]);
-    const result = runOriginal(state, this, guarded, name, undefined, original, arguments);
-    if (state.ended === undefined && this.writableEnded) {
+    const result = state.depth > 0 ? original.apply(this, arguments as unknown as unknown[]) : runOutermost(state, this, guarded, name, undefined, original, arguments);
+    if (state.ended === undefined && writableEnded(this)) {
       const sent = state.sent;
       state.ended = state.claim ?? (sent !== undefined && sent.serial === state.serial ? sent : record(state, skip, 'end'));
       if (state.timeline !== undefined) note(state, 'ended');
-      if (trace.enabled) traceEvent(state, 'ended', state.ended);
+      if (state.tracing) traceEvent(state, 'ended', state.ended);
       if (lint) lintLength(state, skip);
       state.guard.hangWatch?.inFlight.delete(state);
     }
@@ -778,7 +809,7 @@ class HangWatch {
 function reportHang(state: ResponseState, ms: number): void {
   const last = state.lastProgress;
   const frames = last === undefined ? [] : holderFrames(last.stack, state.guard.frames);
-  const sent = state.res.headersSent ? 'its headers were sent' : 'not even its headers were sent';
+  const sent = headersSent(state.res) ? 'its headers were sent' : 'not even its headers were sent';
   flag(state, 'hang', last === undefined ? 'no response call' : recordCall(last), undefined, {
     headline: `the response has made no progress for ${ms} ms and has not ended (${sent}): nothing calls res.end() or sends it.`,
     offendingFrames: frames,
@@ -863,7 +894,7 @@ function setStatusCode(this: GuardedResponse, value: unknown): void {
     Object.defineProperty(this, 'statusCode', { value, writable: true, enumerable: true, configurable: true });
     return;
   }
-  if (state.depth === 0 && value !== state.statusCode && this.headersSent && isStatusCode(value)) {
+  if (state.depth === 0 && value !== state.statusCode && headersSent(this) && isStatusCode(value)) {
     flag(state, 'late-status', `res.statusCode = ${value}`, setStatusCode as AnyFunction, { requestedStatus: value });
     return;
   }
@@ -1117,7 +1148,7 @@ export function guardResponse(req: IncomingMessage, res: ServerResponse, guard: 
     guardedRes[kState] = state;
     guardStatusCode(guardedRes, state);
     guard.hangWatch?.watch(state);
-    if (res.headersSent) trace('%s %s: headers were already sent when header-guard saw the response', req.method, req.url?.split('?')[0]);
+    if (headersSent(res)) trace('%s %s: headers were already sent when header-guard saw the response', req.method, req.url?.split('?')[0]);
   } catch (error) {
     // The guard must never break a response: this one goes on unguarded.
     trace('could not guard a response: %O', error);
