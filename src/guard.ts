@@ -157,6 +157,10 @@ class ResponseState {
   /** The last flush or write, and when (hang detection). */
   lastProgress: SendRecord | undefined = undefined;
   lastProgressAt = 0;
+  /** Whether the hang watch holds this response, and its neighbours in the watch's list. */
+  watched = false;
+  watchPrevious: ResponseState | undefined = undefined;
+  watchNext: ResponseState | undefined = undefined;
   /** One-slot cache of the guarded version of the router's next. */
   rawNext: AnyFunction | undefined = undefined;
   guardedNext: AnyFunction | undefined = undefined;
@@ -682,7 +686,7 @@ function wrapEnd(name: string, original: AnyFunction, returns: DropValue): AnyFu
       if (state.timeline !== undefined) note(state, 'ended');
       if (state.tracing) traceEvent(state, 'ended', state.ended);
       if (lint) lintLength(state, skip);
-      state.guard.hangWatch?.inFlight.delete(state);
+      state.guard.hangWatch?.unwatch(state);
     }
     return result;
   };
@@ -766,19 +770,27 @@ function progress(state: ResponseState, fn: AnyFunction, method: string): void {
 }
 
 /**
- * Responses watched for hangs, per guard, and the one timer that sweeps them: a Set entry per
- * response instead of a timer and listeners each, so that watching costs next to nothing.
- * Entries leave at the real end(), or at the sweep once their client is gone.
+ * Responses watched for hangs, per guard, and the one timer that sweeps them. The watched
+ * responses form a doubly linked list through their states: joining and leaving it are a few
+ * field writes, where a timer and listeners per response, or even a Set (which hashes each
+ * state), would cost every request. Responses leave at the real end(), or at the sweep once
+ * their client is gone.
  */
 class HangWatch {
-  readonly inFlight = new Set<ResponseState>();
+  /** The most recently watched response; each state links to its neighbours. */
+  private head: ResponseState | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly ms: number) {}
 
+  /** Start watching a response (once). */
   watch(state: ResponseState): void {
+    if (state.watched) return;
     state.lastProgressAt = now();
-    this.inFlight.add(state);
+    state.watched = true;
+    state.watchNext = this.head;
+    if (this.head !== undefined) this.head.watchPrevious = state;
+    this.head = state;
     if (this.timer === undefined) {
       // Sweep four times per timeout (between 10 ms and 1 s): a hang is reported at most a
       // quarter of the timeout late.
@@ -787,18 +799,33 @@ class HangWatch {
     }
   }
 
+  /** Stop watching a response (it ended, hung or lost its client). */
+  unwatch(state: ResponseState): void {
+    if (!state.watched) return;
+    state.watched = false;
+    const previous = state.watchPrevious;
+    const next = state.watchNext;
+    if (previous === undefined) this.head = next;
+    else previous.watchNext = next;
+    if (next !== undefined) next.watchPrevious = previous;
+    state.watchPrevious = undefined;
+    state.watchNext = undefined;
+  }
+
   private sweep(): void {
     const at = now();
-    for (const state of this.inFlight) {
+    for (let state = this.head; state !== undefined;) {
+      const next = state.watchNext;
       const res = state.res;
       if (res.writableFinished || res.destroyed || state.req.socket?.destroyed === true) {
-        this.inFlight.delete(state);
+        this.unwatch(state);
       } else if (at - state.lastProgressAt >= this.ms) {
-        this.inFlight.delete(state);
+        this.unwatch(state);
         reportHang(state, this.ms);
       }
+      state = next;
     }
-    if (this.inFlight.size === 0 && this.timer !== undefined) {
+    if (this.head === undefined && this.timer !== undefined) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
