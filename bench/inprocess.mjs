@@ -1,0 +1,79 @@
+// npm run bench:inprocess: the same comparison as bench/run.mjs without the network, for a
+// steadier reading of the guard's own cost. Each measurement is a fresh process
+// (bench/inprocess-worker.js) for one variant, NODE_ENV and route; variants are interleaved
+// round by round and the report gives the median of the per-round ratios against bare Express.
+//
+//   npm run bench:inprocess [-- --rounds 7]
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
+const ROUNDS = Number(values.rounds);
+const VARIANTS = ['bare', 'noop', 'guard'];
+const ENVS = ['production', 'development'];
+const ROUTES = ['/hello', '/json'];
+
+/** CPU µs per request of one fresh worker process. */
+function measure(env, variant, route) {
+  const output = execFileSync(process.execPath, [join(here, 'inprocess-worker.js'), route], {
+    env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant },
+    encoding: 'utf8',
+  });
+  return Number(output.trim());
+}
+
+const median = (list) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const samples = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const env of ENVS) {
+    for (const route of ROUTES) {
+      const key = `${env} ${route}`;
+      samples[key] ??= Object.fromEntries(VARIANTS.map((variant) => [variant, { cpu: [], ratio: [] }]));
+      const order = VARIANTS.map((_, index) => VARIANTS[(index + round) % VARIANTS.length]);
+      const result = {};
+      for (const variant of order) result[variant] = measure(env, variant, route);
+      for (const variant of VARIANTS) {
+        samples[key][variant].cpu.push(result[variant]);
+        samples[key][variant].ratio.push(result[variant] / result.bare);
+      }
+    }
+  }
+  process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+}
+
+const cell = (sample) => `${median(sample.cpu).toFixed(1)} (${median(sample.ratio).toFixed(3)}x)`;
+const rows = [
+  '| NODE_ENV | route | bare CPU µs/req | no-op middleware: µs/req (ratio) | guarded: µs/req (ratio) | guarded minus no-op, µs |',
+  '| --- | --- | --- | --- | --- | --- |',
+];
+for (const env of ENVS) {
+  for (const route of ROUTES) {
+    const { bare, noop, guard } = samples[`${env} ${route}`];
+    const extra = median(guard.cpu.map((value, index) => value - noop.cpu[index]));
+    rows.push(`| ${env} | ${route} | ${median(bare.cpu).toFixed(1)} | ${cell(noop)} | ${cell(guard)} | ${extra.toFixed(2)} |`);
+  }
+}
+const table = rows.join('\n');
+writeFileSync(join(here, 'results-inprocess.md'), `# In-process benchmark results
+
+Express 5 on real \`IncomingMessage\`/\`ServerResponse\` objects over a socket that drops what it is
+given: no HTTP parser, no kernel, so the ratios are larger than \`results.md\`'s (the same µs
+over a smaller request) but steadier. Bare, behind a no-op middleware, and behind
+\`headerGuard()\` with its defaults for each NODE_ENV. ${ROUNDS} rounds, a fresh process per
+measurement (5 batches of 10,000 requests after 20,000 of warm-up, median batch), variants
+interleaved; medians of the per-round values. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
+
+${table}
+
+Command: \`npm run bench:inprocess -- --rounds ${ROUNDS}\`.
+`);
+console.log(table);
