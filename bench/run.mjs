@@ -4,7 +4,7 @@
 // this process; the server measures its own CPU (process.cpuUsage) per run. Variants are
 // interleaved round by round and the report gives the median of the per-round ratios.
 //
-//   npm run bench [-- --rounds 10 --seconds 3 --check] [--env production] [--route /hello]
+//   npm run bench [-- --rounds 10 --seconds 3 --check] [--env production] [--route /hello] [--preload] [--pin off]
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true },
     route: { type: 'string', multiple: true },
     pin: { type: 'string', default: 'auto' },
+    preload: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -32,7 +33,10 @@ const TARGETS = { production: 1.02, development: 1.1 };
 const ROUTES = values.route ?? ['/hello', '/json'];
 const ENVS = values.env ?? ['production', 'development'];
 
-const VARIANTS = ['bare', 'noop', 'guard'];
+// `--preload` adds bare Express under `node --require header-guard/register` in log mode: the
+// guard with no middleware layer at all.
+const VARIANTS = ['bare', 'noop', 'guard', ...(values.preload ? ['preload'] : [])];
+const REGISTER = join(here, '..', 'dist', 'register.js');
 
 /**
  * Pin the servers to CPU 0 and this process (autocannon) to CPU 1, so that the load generator
@@ -51,9 +55,13 @@ const PIN = values.pin !== 'off' && availableParallelism() >= 2 && (() => {
 
 /** Start one server process (on CPU 0 when pinned) and wait for its port. */
 function startServer(env, variant) {
-  const options = { env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
+  const preload = variant === 'preload' ? ['--require', REGISTER] : [];
+  const options = {
+    env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant, ...(variant === 'preload' ? { HEADER_GUARD_MODE: 'log' } : {}) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  };
   const script = join(here, 'server.js');
-  const child = PIN ? spawn('taskset', ['-c', '0', process.execPath, script], options) : fork(script, options);
+  const child = PIN ? spawn('taskset', ['-c', '0', process.execPath, ...preload, script], options) : fork(script, { ...options, execArgv: preload });
   return new Promise((resolve) => child.once('message', ({ port }) => resolve({ child, port, env, variant })));
 }
 
@@ -122,16 +130,17 @@ let met = true;
 const ratioCell = (ratios) => `${median(ratios).toFixed(3)}x (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`;
 for (const env of ENVS) {
   for (const route of ROUTES) {
-    const { bare, noop, guard } = samples[`${env} ${route}`];
+    const { bare, noop, guard, preload } = samples[`${env} ${route}`];
     const ratio = median(guard.ratio);
     const target = TARGETS[env];
     met &&= ratio <= target;
-    rows.push(`| ${env} | ${route} | ${median(bare.cpu).toFixed(1)} | ${ratioCell(noop.ratio)} | ${median(guard.cpu).toFixed(1)} | **${ratioCell(guard.ratio)}** | ≤ ${target.toFixed(2)}x ${ratio <= target ? 'met' : 'MISSED'} | ${Math.round(median(bare.rps))} | ${Math.round(median(guard.rps))} |`);
+    const preloadCell = preload === undefined ? '' : ` ${ratioCell(preload.ratio)} |`;
+    rows.push(`| ${env} | ${route} | ${median(bare.cpu).toFixed(1)} | ${ratioCell(noop.ratio)} | ${median(guard.cpu).toFixed(1)} | **${ratioCell(guard.ratio)}** | ≤ ${target.toFixed(2)}x ${ratio <= target ? 'met' : 'MISSED'} | ${Math.round(median(bare.rps))} | ${Math.round(median(guard.rps))} |${preloadCell}`);
   }
 }
 const table = [
-  '| NODE_ENV | route | bare CPU µs/req | no-op middleware: ratio | guarded CPU µs/req | guarded: ratio, median (min–max) of per-round ratios | target | bare req/s | guarded req/s |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  `| NODE_ENV | route | bare CPU µs/req | no-op middleware: ratio | guarded CPU µs/req | guarded: ratio, median (min–max) of per-round ratios | target | bare req/s | guarded req/s |${values.preload ? ' preload, log mode, no middleware: ratio |' : ''}`,
+  `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${values.preload ? ' --- |' : ''}`,
   ...rows,
 ].join('\n');
 const report = `# Benchmark results
