@@ -9,20 +9,9 @@
 const diagnosticsChannel = require('node:diagnostics_channel');
 const http = require('node:http');
 const { Duplex } = require('node:stream');
-const express = require('express');
 
-const variant = process.env.BENCH_VARIANT;
 const route = process.argv[2] ?? '/hello';
-const app = express();
-if (variant === 'guard') app.use(require('../dist/index.js').headerGuard());
-if (variant === 'noop') app.use((req, res, next) => next());
-app.get('/hello', (req, res) => {
-  res.send('Hello World!');
-});
-app.use(express.json());
-app.get('/json', (req, res) => {
-  res.json({ id: 42, name: 'Ada Lovelace', roles: ['admin', 'author'], active: true });
-});
+const app = require('./app.js')(process.env.BENCH_VARIANT);
 
 /** A socket that accepts and drops every write. */
 class NullSocket extends Duplex {

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './median.mjs';
 import autocannon from 'autocannon';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,12 +91,6 @@ async function measure(server, route, seconds) {
   if (ok === 0 || result.errors > 0 || result.non2xx > 0) throw new Error(`${route}: ${ok} answered 2xx, ${result.non2xx} not, ${result.errors} errors`);
   return { cpuPerRequest: cpuMicros / ok, rps: ok / seconds };
 }
-
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 const samples = {}; // `${env} ${route}` -> per variant: cpu and rps lists; ratio lists against bare
 for (let round = 0; round < ROUNDS; round++) {

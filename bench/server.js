@@ -1,24 +1,7 @@
-// One benchmark server: bare Express 5, or Express 5 behind headerGuard() with its defaults for
-// the NODE_ENV it runs under. It measures its own CPU between the driver's `start` and `stop`.
+// One benchmark server: the app of bench/app.js for BENCH_VARIANT, under the NODE_ENV it runs
+// under. It measures its own CPU between the driver's `start` and `stop`.
 'use strict';
-const express = require('express');
-
-// BENCH_VARIANT: bare, noop (one middleware that only calls next(): the floor any middleware
-// pays), or guard (headerGuard() with its defaults).
-const variant = process.env.BENCH_VARIANT;
-const app = express();
-if (variant === 'guard') app.use(require('../dist/index.js').headerGuard());
-if (variant === 'noop') app.use((req, res, next) => next());
-
-app.get('/hello', (req, res) => {
-  res.send('Hello World!');
-});
-
-// The JSON route sits behind one ordinary middleware.
-app.use(express.json());
-app.get('/json', (req, res) => {
-  res.json({ id: 42, name: 'Ada Lovelace', roles: ['admin', 'author'], active: true });
-});
+const app = require('./app.js')(process.env.BENCH_VARIANT);
 
 let startCpu;
 process.on('message', (message) => {
