@@ -1,3 +1,4 @@
+/** Subscribing to diagnostics channels for the life of the process, on every Node line the guard supports. */
 import diagnosticsChannel from 'node:diagnostics_channel';
 
 /** Channels subscribed through `channel().subscribe()`, held so they live as long as the process. */

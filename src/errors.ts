@@ -1,4 +1,10 @@
-import type { Violation, ViolationKind } from './types.js';
+/**
+ * Errors and their stable codes: the code of each violation kind, HeaderGuardError (what throw
+ * mode throws), and the TypeError a bad option gets.
+ */
+import type { ViolationKind } from './kinds.js';
+import { kErrorBrand } from './symbols.js';
+import type { Violation } from './types.js';
 
 /**
  * The stable error codes of header-guard. `ERR_HTTP_HEADERS_SENT` is used where Node itself
@@ -27,12 +33,19 @@ export const ErrorCodes = {
   BODY_ON_NO_CONTENT: 'ERR_HEADER_GUARD_BODY_ON_NO_CONTENT',
   /** Lint: the bytes written differ from the Content-Length sent. */
   CONTENT_LENGTH_MISMATCH: 'ERR_HEADER_GUARD_CONTENT_LENGTH_MISMATCH',
-  /** An option passed to `headerGuard()` is unknown or of the wrong type. */
+  /** An option passed to `headerGuard()` (or an environment variable of the preload) is unknown or of the wrong type. */
   INVALID_OPTION: 'ERR_HEADER_GUARD_INVALID_OPTION',
 } as const;
 
+/**
+ * Any of the codes in {@link ErrorCodes}.
+ *
+ * @public
+ */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
 /** The code of a violation of this kind; `nodeWouldThrow` says whether Node throws ERR_HTTP_HEADERS_SENT for it (internal). */
-export function codeFor(kind: ViolationKind, nodeWouldThrow: boolean): string {
+export function codeFor(kind: ViolationKind, nodeWouldThrow: boolean): Violation['code'] {
   if (nodeWouldThrow) return ErrorCodes.HEADERS_SENT;
   switch (kind) {
     case 'late-status': return ErrorCodes.LATE_STATUS;
@@ -50,7 +63,8 @@ export function codeFor(kind: ViolationKind, nodeWouldThrow: boolean): string {
 
 /**
  * Thrown by the offending call in `throw` mode. `message` is the whole report; `violation`
- * holds the same facts as data.
+ * holds the same facts as data. `instanceof HeaderGuardError` holds for the errors of every copy
+ * of header-guard in the process.
  *
  * @public
  */
@@ -58,14 +72,24 @@ export class HeaderGuardError extends Error {
   /** Always `'HeaderGuardError'`. */
   override readonly name = 'HeaderGuardError';
   /** See {@link ErrorCodes}. */
-  readonly code: string;
+  readonly code: Violation['code'];
   /** The violation this error reports. */
   readonly violation: Violation;
 
   constructor(violation: Violation) {
-    super(violation.message, violation.error === undefined ? undefined : { cause: violation.error });
+    super(violation.message, violation.kind === 'error-after-send' ? { cause: violation.error } : undefined);
     this.code = violation.code;
     this.violation = violation;
+    Object.defineProperty(this, kErrorBrand, { value: true });
+  }
+
+  /** Whether a value is a HeaderGuardError of any copy of header-guard (a brand, not the prototype chain). */
+  static isError(value: unknown): value is HeaderGuardError {
+    return typeof value === 'object' && value !== null && (value as { [kErrorBrand]?: unknown })[kErrorBrand] === true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return HeaderGuardError.isError(value);
   }
 }
 

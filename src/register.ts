@@ -1,54 +1,26 @@
 /**
- * header-guard/register: guard every HTTP response in this process, with no change to app code.
+ * header-guard/register: guard every HTTP server response in this process, with no change to
+ * app code.
  *
  * ```sh
  * node --require header-guard/register app.js
  * node --import header-guard/register app.mjs
- * mocha --require header-guard/register
  * ```
  *
- * Environment:
- * - `HEADER_GUARD_MODE`: `throw` (default) or `log`.
+ * Environment (read once, at load; a bad value stops start-up with a TypeError naming it):
+ * - `HEADER_GUARD_MODE`: `throw` (default) or `log` (case-insensitive; empty means the default).
  * - `HEADER_GUARD_LOG_ONLY`: comma-separated violation kinds that are only logged, never thrown
  *   (for suites that call `next()` or throw after answering on purpose).
+ * - `HEADER_GUARD_CONTAIN`: `1` to contain late calls that would crash the process (the `contain` option).
  *
- * It subscribes to Node's `http.server.request.start` diagnostics channel, which fires before a
- * server's request listener runs, guards the response, and guards the router of each Express app
- * that listens on the server. Loading it twice does nothing more.
+ * Responses of listening node:http servers are guarded from their request's start (Node's
+ * `http.server.request.start` channel), with the router of each Express app on the server; any
+ * other server response (Fastify's inject(), a ServerResponse a test builds) from its first
+ * guarded call. Loading it twice, or from two copies of header-guard, does nothing more.
  *
  * @packageDocumentation
  */
-import { subscribeForever } from './channels.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidOption } from './errors.js';
-import { Guard, guardResponse, guardServerApps } from './guard.js';
-import { resolveOptions, VIOLATION_KINDS } from './validations.js';
+import { engine } from './engine.js';
+import { optionsFromEnvironment } from './options.js';
 
-/** The message of Node's `http.server.request.start` channel. */
-interface RequestStart {
-  request: IncomingMessage;
-  response: ServerResponse;
-  server: unknown;
-}
-
-const kRegistered = Symbol.for('header-guard.register');
-const registry = globalThis as { [kRegistered]?: boolean };
-
-if (registry[kRegistered] !== true) {
-  registry[kRegistered] = true;
-  const mode = process.env.HEADER_GUARD_MODE ?? 'throw';
-  if (mode !== 'throw' && mode !== 'log') {
-    throw invalidOption(`HEADER_GUARD_MODE must be 'throw' or 'log', got ${JSON.stringify(mode)}.`);
-  }
-  const logOnly = (process.env.HEADER_GUARD_LOG_ONLY ?? '').split(',').map((kind) => kind.trim()).filter((kind) => kind !== '');
-  const invalid = logOnly.find((kind) => !(VIOLATION_KINDS as readonly string[]).includes(kind));
-  if (invalid !== undefined) {
-    throw invalidOption(`HEADER_GUARD_LOG_ONLY lists an unknown kind ${JSON.stringify(invalid)}; kinds: ${VIOLATION_KINDS.join(', ')}.`);
-  }
-  const guard = new Guard(resolveOptions({ mode, logOnly }));
-  subscribeForever('http.server.request.start', (message) => {
-    const { request, response, server } = message as RequestStart;
-    guardServerApps(server);
-    guardResponse(request, response, guard);
-  });
-}
+engine.installPreload(optionsFromEnvironment(process.env));

@@ -1,3 +1,6 @@
+/**
+ * Violation counts of every guard in the process, per kind and per route, bounded in memory.
+ */
 import type { HeaderGuardStats, Violation, ViolationKind } from './types.js';
 
 /** Most routes counted one by one; the rest share one bucket, so a path-based key cannot grow memory. */

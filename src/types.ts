@@ -1,40 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
 /**
- * What went wrong with a response. Stable strings: match on these, not on messages.
- *
- * - `late-status`: the status code changed after the headers were sent (Node accepts it silently).
- * - `late-header`: a header was set, appended or removed (or `writeHead` called) after the headers were sent.
- * - `double-send`: a body method (`send`, `json`, `sendFile`, ...) was called after another one
- *   had answered, or while one is still sending.
- * - `write-after-end`: `write()`, or `end()` with data, after the response ended.
- * - `next-after-send`: `next()` was called after the response was sent.
- * - `error-after-send`: an error reached the router after the response was sent.
- * - `hang`: the response made no progress for `hangTimeoutMs` and has not finished.
- * - `duplicate-header` (lint): a header that takes one value (Content-Type, Location, ...) had several at the flush.
- * - `body-on-no-content` (lint): data written on a 204 or 304 response, which Node drops.
- * - `content-length-mismatch` (lint): the bytes written differ from the Content-Length sent.
- *
- * The last four are reported, never thrown: there is no late call to throw from, and the
- * response went out as the app made it.
- *
- * @public
+ * The public types: violations (a union to narrow on `kind`), options, stats, header origins.
  */
-export type ViolationKind =
-  | 'late-status'
-  | 'late-header'
-  | 'double-send'
-  | 'write-after-end'
-  | 'next-after-send'
-  | 'error-after-send'
-  | 'hang'
-  | 'duplicate-header'
-  | 'body-on-no-content'
-  | 'content-length-mismatch';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ViolationKind } from './kinds.js';
+
+export type { ViolationKind } from './kinds.js';
 
 /**
  * One position in source code, 1-based. `file` is an absolute path (or the raw location when
- * the frame has no file, e.g. eval code); reports print it relative to the working directory.
+ * the frame has no file, e.g. eval code; `<unknown>` with line and column 0 when no stack could
+ * be captured); reports print it relative to the working directory.
  *
  * @public
  */
@@ -47,49 +22,138 @@ export interface CallSite {
 }
 
 /**
- * A violation: one late or conflicting call on a response, with where it happened and where the
- * response was sent before.
+ * What every violation has, whatever its kind.
  *
  * @public
  */
-export interface Violation {
-  /** What went wrong. */
-  kind: ViolationKind;
-  /** `ERR_HTTP_HEADERS_SENT` where Node would have thrown that code, otherwise an `ERR_HEADER_GUARD_*` code. */
-  code: string;
+export interface ViolationBase {
   /** The whole human-readable report: the same text that is logged or thrown. */
   message: string;
-  /** The offending call as written, e.g. `res.status(500)`, `res.setHeader('x-id')`, `next()`. Never contains header values. */
+  /** The call the report names as written, e.g. `res.status(500)`, `res.setHeader('x-id')`, `next()`. Never contains header values unless `includeValues`. */
   call: string;
-  /** Where the offending call was made (the first frame in the user's own files when there is one). */
-  offending?: CallSite;
-  /** The user's frames of the offending call, innermost first (`offending` is the first). */
+  /** The frames the report shows for that call, innermost first: the user's own when there are any. */
   offendingStack: CallSite[];
-  /** Where the response was first sent: the call that flushed the headers or claimed the body. */
+  /** Where the response was first sent (the call that flushed the headers or claimed the body); absent when its site was not captured (capture option). */
   firstSent?: CallSite;
-  /** The user's frames of the first send, innermost first. */
+  /** The user's frames of the first send, innermost first (empty when not captured). */
   firstSentStack: CallSite[];
-  /** Which call sent it first, e.g. `res.json()`. */
+  /** Which call sent it first, e.g. `res.json()`; absent when the response was sent before the guard saw it. */
   firstSentCall?: string;
-  /** Where the response was ended, when that matters to this violation. */
+  /** Where the response was ended, when it has ended and the site was captured. */
   ended?: CallSite;
-  /** The call that ended the response, e.g. `res.end()`. */
+  /** The call that ended the response, e.g. `res.end()`, when it has ended. */
   endedCall?: string;
   /** The request method, e.g. `GET`. */
   method: string;
-  /** The request path without its query string. */
+  /** The request path without its query string (with it only under `includeValues`). */
   path: string;
   /** The matched Express route (mount path included) when known, e.g. `/users/:id`. */
   route?: string;
   /** The status code the client received (or will receive), when the headers were sent. */
   statusCode?: number;
-  /** Milliseconds between the first send (or the end) and the offending call. */
+  /** Milliseconds between the first send (or, for write-after-end, the end) and this call. */
   elapsedMs?: number;
-  /** The error that reached the router, for `error-after-send`. */
-  error?: unknown;
   /** How many times the same violation happened since it was last reported (dedupe window). */
   repeated?: number;
 }
+
+/**
+ * A violation made by a call: where that call was made, always (`<unknown>` only when no stack
+ * could be captured at all).
+ *
+ * @public
+ */
+export interface LateCallViolation extends ViolationBase {
+  /** Where the offending call was made: the first frame in the user's own files when there is one. */
+  offending: CallSite;
+}
+
+/** `res.status()` or `res.statusCode =` after the headers were sent. @public */
+export interface LateStatusViolation extends LateCallViolation {
+  kind: 'late-status';
+  code: 'ERR_HEADER_GUARD_LATE_STATUS';
+  /** The status code the late call asked for, which the client never sees. */
+  requestedStatus: number;
+}
+
+/** A header change (or `writeHead`) after the headers were sent. @public */
+export interface LateHeaderViolation extends LateCallViolation {
+  kind: 'late-header';
+  code: 'ERR_HTTP_HEADERS_SENT';
+}
+
+/** A second body call. Node's code when the headers were out; the guard's while the first is still sending. @public */
+export interface DoubleSendViolation extends LateCallViolation {
+  kind: 'double-send';
+  code: 'ERR_HTTP_HEADERS_SENT' | 'ERR_HEADER_GUARD_DOUBLE_SEND';
+}
+
+/** `write()` or `end(data)` after the end. @public */
+export interface WriteAfterEndViolation extends LateCallViolation {
+  kind: 'write-after-end';
+  code: 'ERR_HEADER_GUARD_WRITE_AFTER_END';
+}
+
+/** `next()` after the response was sent. @public */
+export interface NextAfterSendViolation extends LateCallViolation {
+  kind: 'next-after-send';
+  code: 'ERR_HEADER_GUARD_NEXT_AFTER_SEND';
+}
+
+/** An error that reached the router after the response was sent; `offending` is where it was thrown, when its stack says. @public */
+export interface ErrorAfterSendViolation extends LateCallViolation {
+  kind: 'error-after-send';
+  code: 'ERR_HEADER_GUARD_ERROR_AFTER_SEND';
+  /** The error, as it reached the router (anything can be thrown, so it is `unknown`). */
+  error: unknown;
+}
+
+/** A response that made no progress for `hangTimeoutMs`. There is no late call; `call` names its last progress. @public */
+export interface HangViolation extends ViolationBase {
+  kind: 'hang';
+  code: 'ERR_HEADER_GUARD_HANG';
+  /** Where the response last made progress (a flush or a write), when it did and the site was captured. */
+  lastProgress?: CallSite;
+}
+
+/** Lint: a one-value header with several values at the flush. @public */
+export interface DuplicateHeaderViolation extends ViolationBase {
+  kind: 'duplicate-header';
+  code: 'ERR_HEADER_GUARD_DUPLICATE_HEADER';
+  /** Where the last value came from, when its site was recorded. */
+  offending?: CallSite;
+}
+
+/** Lint: data written on a 204 or 304 response; `offending` is the write. @public */
+export interface BodyOnNoContentViolation extends LateCallViolation {
+  kind: 'body-on-no-content';
+  code: 'ERR_HEADER_GUARD_BODY_ON_NO_CONTENT';
+}
+
+/** Lint: the bytes written differ from the Content-Length sent; `offending` is the end. @public */
+export interface ContentLengthMismatchViolation extends LateCallViolation {
+  kind: 'content-length-mismatch';
+  code: 'ERR_HEADER_GUARD_CONTENT_LENGTH_MISMATCH';
+}
+
+/**
+ * A violation: one late or conflicting call on a response, with where it happened and where the
+ * response was sent before. Narrow on `kind`: each member has exactly the fields its kind always
+ * has (`offending` wherever there is a late call, `error` on `error-after-send`, ...).
+ *
+ * @public
+ */
+export type Violation =
+  | LateStatusViolation
+  | LateHeaderViolation
+  | DoubleSendViolation
+  | WriteAfterEndViolation
+  | NextAfterSendViolation
+  | ErrorAfterSendViolation
+  | HangViolation
+  | DuplicateHeaderViolation
+  | BodyOnNoContentViolation
+  | ContentLengthMismatchViolation;
 
 /**
  * Violation counts since the process started (or since `resetStats()`), from `stats()`.
@@ -119,22 +183,33 @@ export interface HeaderGuardLogger {
 }
 
 /**
- * Options of {@link headerGuard}.
+ * Options of {@link headerGuard}. `Req` and `Res` are the request and response types your
+ * `onViolation` receives: Node's by default; annotate its parameters (or call
+ * `headerGuard<Request, Response>()`) to get Express's.
  *
  * @public
  */
-export interface HeaderGuardOptions {
+export interface HeaderGuardOptions<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> {
   /**
-   * `'log'` (default): report, drop the late header/status/body/write call, keep the server alive.
-   * `'throw'`: the offending call throws a {@link HeaderGuardError} (after `onViolation`).
+   * `'log'` (default): only observe. The late call runs exactly as it would without the guard
+   * (Node's own throws included); the guard adds a report, written before Node's throw.
+   * `'throw'`: the late call throws a {@link HeaderGuardError} instead of running (after
+   * `onViolation`): for tests that want the handler stopped at the bug.
    */
   mode?: 'log' | 'throw';
   /**
-   * Called for every violation, in every mode. When given, the guard writes no log line of its own.
-   * An exception it throws is caught and logged; it never reaches the response.
+   * Contain the late calls that would take the process down (README, "Containment"): Node's
+   * ERR_HTTP_HEADERS_SENT from a reported call is not thrown (the call returns as the method
+   * does, and an unfinished response has its connection closed), and the 'error' event of a
+   * write after the end is absorbed. Nothing else changes. Default: false.
    */
-  onViolation?: (violation: Violation, req: IncomingMessage, res: ServerResponse) => void;
-  /** Where the default report goes: anything with `warn` (and optionally `error`). Default: stderr. */
+  contain?: boolean;
+  /**
+   * Called for every violation, in every mode. When given, the guard writes no log line of its own.
+   * An exception it throws is caught and reported once; it never reaches the response.
+   */
+  onViolation?: (violation: Violation, req: Req, res: Res) => void;
+  /** Where the default report goes: anything with `warn` (and optionally `error`, which gets a throwing `onViolation`'s failure). Default: stderr. */
   logger?: HeaderGuardLogger;
   /**
    * Kinds that are only reported, never thrown, even in throw mode: e.g. a test suite that calls
@@ -219,8 +294,8 @@ export interface HeaderOrigin {
  *
  * @public
  */
-export type HeaderGuardMiddleware = (
-  req: IncomingMessage,
-  res: ServerResponse,
+export type HeaderGuardMiddleware<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (
+  req: Req,
+  res: Res,
   next: (err?: unknown) => void,
 ) => void;

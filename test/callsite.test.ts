@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { captureStack, formatSite, framesToShow, holderFrames, isUserFrame, parseFrame, parseStack } from '../src/callsite.js';
+import { captureStack, formatSite, framesToShow, holderFrames, isUserFrame, parseFrame, parseStack } from '../src/report/callsite.js';
 
 describe('parseFrame', () => {
   const cases: Array<[string, ReturnType<typeof parseFrame>]> = [

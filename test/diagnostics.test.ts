@@ -5,10 +5,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { useColor } from '../src/codeframe.js';
+import { useColor } from '../src/report/codeframe.js';
 import type { Violation } from '../src/index.js';
 import { DIAGNOSTICS_APP_FILE, diagnosticsApp } from './fixtures/diagnostics-app.js';
-import { EXPRESS_VERSIONS, collector, markerLine, markerSite, requestApp, settle, waitFor } from './helpers.js';
+import { EXPRESS_VERSIONS, collector, markerLine, markerSite, requestApp, settle, waitFor, offendingOf } from './helpers.js';
 
 const ROOT = join(__dirname, '..');
 const [, express] = EXPRESS_VERSIONS[1]!;
@@ -120,7 +120,7 @@ describe('code frames and colour', () => {
     const index = lines.findIndex((l) => l.includes(`> ${line} | ${text}`));
     assert.ok(index > 0, violation!.message);
     const caret = lines[index + 1]!;
-    assert.equal(caret.indexOf('^') - caret.indexOf('|') - 2, violation!.offending!.column - 1);
+    assert.equal(caret.indexOf('^') - caret.indexOf('|') - 2, offendingOf(violation)!.column - 1);
     assert.ok(!violation!.message.includes('\u001b['), 'the message itself has no colour');
   });
 

@@ -107,3 +107,8 @@ export function catchInto(thrown: unknown[]): (call: () => unknown) => void {
     }
   };
 }
+
+/** The offending site of any violation (hang has none: it names its last progress instead). */
+export function offendingOf(violation: Violation | undefined): import('../src/index.js').CallSite | undefined {
+  return violation !== undefined && 'offending' in violation ? violation.offending : undefined;
+}

@@ -17,7 +17,7 @@ describe('options', () => {
     [{ onViolation: 'log' }, /option "onViolation" must be a function/],
     [{ logger: {} }, /option "logger" must have a warn\(message\) method/],
     [{ logger: { warn() {}, error: 1 } }, /option "logger" has an "error" that is not a function/],
-    [{ mdoe: 'throw' }, /unknown option "mdoe"\. Known options: mode, onViolation, logger, /],
+    [{ mdoe: 'throw' }, /unknown option "mdoe"\. Known options: mode, contain, onViolation, logger, /],
   ];
   for (const [options, message] of bad) {
     it(`rejects ${JSON.stringify(options)} when headerGuard() is called`, () => {

@@ -91,7 +91,7 @@ const reports = [];`));
 
   it('type-checks a TypeScript consumer, CommonJS and ESM, against the published types', () => {
     const source = `import express from 'express';
-import headerGuard, { HeaderGuardError, stats, formatCallSite, type Violation, type HeaderGuardOptions, type CallSite } from 'header-guard';
+import headerGuard, { HeaderGuardError, VIOLATION_KINDS, stats, formatCallSite, type Violation, type HeaderGuardOptions, type CallSite } from 'header-guard';
 import { assertNoViolations, expectViolation, getViolations } from 'header-guard/testing';
 import 'header-guard/register';
 
@@ -99,12 +99,16 @@ const options: HeaderGuardOptions = {
   mode: 'log',
   capture: 'adaptive',
   onViolation: (violation: Violation, req, res) => {
-    const site: CallSite | undefined = violation.offending;
+    const site: CallSite | undefined = 'offending' in violation ? violation.offending : undefined;
     if (site) console.log(formatCallSite(site), req.method, res.statusCode);
+    if (violation.kind === 'double-send') console.log(violation.offending.file);
+    // @ts-expect-error: a hang has no late call
+    if (violation.kind === 'hang') console.log(violation.offending);
   },
 };
 const app = express();
 app.use(headerGuard(options));
+app.use(headerGuard({ contain: true, onViolation: (violation, req, res) => console.log(req.originalUrl, res.locals, VIOLATION_KINDS.length) }));
 const error: HeaderGuardError | undefined = undefined;
 const kind: Violation['kind'] = expectViolation('late-status').kind;
 const count: number = stats().total + getViolations().length;

@@ -1,13 +1,14 @@
 // header-guard around a plain node:http handler: `guard(req, res, () => handler(req, res))`.
 //   node --import tsx examples/plain-http/server.ts
 // The handler answers, then a timer sets a header: in Node that throws where nothing catches it,
-// and the process dies. Behind the guard (log mode), the report names both lines and the server
-// keeps serving.
+// and the process dies. In log mode the guard only observes: it writes the report naming both
+// lines, and then Node throws as it always does. With `contain: true`, that one throw is
+// contained: the report is written and the server keeps serving.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { headerGuard } from 'header-guard';
 
-const guard = headerGuard();
+const guard = headerGuard({ contain: true });
 
 function handler(req: http.IncomingMessage, res: http.ServerResponse) {
   res.setHeader('content-type', 'text/plain');

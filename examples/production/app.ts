@@ -25,7 +25,8 @@ diagnosticsChannel.subscribe('header-guard:violation', (message) => {
     ...attributes,
     'header_guard.code': violation.code,
     'header_guard.call': violation.call,
-    'code.location': violation.offending === undefined ? 'unknown' : formatCallSite(violation.offending),
+    // Every kind but hang names a late call's site (narrowed by `in`); a hang names its last progress.
+    'code.location': 'offending' in violation && violation.offending !== undefined ? formatCallSite(violation.offending) : 'unknown',
   });
 });
 
@@ -41,7 +42,7 @@ app.use(
           call: violation.call,
           method: violation.method,
           route: violation.route,
-          offending: violation.offending && formatCallSite(violation.offending),
+          offending: 'offending' in violation && violation.offending !== undefined ? formatCallSite(violation.offending) : undefined,
           firstSent: violation.firstSent && formatCallSite(violation.firstSent),
           firstSentCall: violation.firstSentCall,
           repeated: violation.repeated,

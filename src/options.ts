@@ -1,18 +1,15 @@
+/**
+ * The options of `headerGuard()` and of the preload: checked once, with a clear TypeError naming
+ * the first bad one, and filled in with their defaults (which depend on NODE_ENV).
+ */
 import { invalidOption } from './errors.js';
-import type { HeaderGuardLogger, HeaderGuardOptions, ViolationKind } from './types.js';
-
-/** Every violation kind, for validating `logOnly` (internal). */
-export const VIOLATION_KINDS: readonly ViolationKind[] = [
-  'late-status', 'late-header', 'double-send', 'write-after-end', 'next-after-send', 'error-after-send',
-  'hang', 'duplicate-header', 'body-on-no-content', 'content-length-mismatch',
-];
-
-/** Kinds that are reported but never thrown: no late call to throw from, nothing the client lacks. */
-export const REPORT_ONLY_KINDS: readonly ViolationKind[] = ['hang', 'duplicate-header', 'body-on-no-content', 'content-length-mismatch'];
+import { VIOLATION_KINDS, type ViolationKind } from './kinds.js';
+import type { HeaderGuardLogger, HeaderGuardOptions } from './types.js';
 
 /** Options after validation, with defaults filled in (internal). */
 export interface ResolvedOptions {
   mode: 'log' | 'throw';
+  contain: boolean;
   onViolation: HeaderGuardOptions['onViolation'];
   logger: HeaderGuardLogger | undefined;
   logOnly: readonly ViolationKind[];
@@ -27,7 +24,8 @@ export interface ResolvedOptions {
   lint: boolean;
 }
 
-const KNOWN = ['mode', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues', 'frames', 'ignore', 'codeFrame', 'hangTimeoutMs', 'trackHeaders', 'lint'] as const;
+/** Every option `headerGuard()` takes (internal; the README's table is tested against it). */
+export const KNOWN_OPTIONS = ['mode', 'contain', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues', 'frames', 'ignore', 'codeFrame', 'hangTimeoutMs', 'trackHeaders', 'lint'] as const;
 
 /** Describe a value for an error message without dumping it. */
 function kindOf(value: unknown): string {
@@ -47,12 +45,13 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     throw invalidOption(`headerGuard(options) takes an options object, got ${kindOf(options)}.`);
   }
   for (const key of Object.keys(options)) {
-    if (!(KNOWN as readonly string[]).includes(key)) {
-      throw invalidOption(`unknown option "${key}". Known options: ${KNOWN.join(', ')}.`);
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
+      throw invalidOption(`unknown option "${key}". Known options: ${KNOWN_OPTIONS.join(', ')}.`);
     }
   }
   const {
     mode = 'log',
+    contain = false,
     onViolation,
     logger,
     logOnly = [],
@@ -69,6 +68,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (mode !== 'log' && mode !== 'throw') {
     throw invalidOption(`option "mode" must be 'log' or 'throw', got ${kindOf(mode)}.`);
   }
+  if (typeof contain !== 'boolean') {
+    throw invalidOption(`option "contain" must be true or false, got ${kindOf(contain)}.`);
+  }
   if (onViolation !== undefined && typeof onViolation !== 'function') {
     throw invalidOption(`option "onViolation" must be a function (violation, req, res) => void, got ${kindOf(onViolation)}.`);
   }
@@ -80,7 +82,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       throw invalidOption(`option "logger" has an "error" that is not a function.`);
     }
   }
-  if (!Array.isArray(logOnly) || logOnly.some((kind) => !VIOLATION_KINDS.includes(kind))) {
+  if (!Array.isArray(logOnly) || logOnly.some((kind) => !(VIOLATION_KINDS as readonly unknown[]).includes(kind))) {
     throw invalidOption(`option "logOnly" must be an array of violation kinds (${VIOLATION_KINDS.join(', ')}), got ${JSON.stringify(logOnly)}.`);
   }
   if (capture !== 'always' && capture !== 'adaptive' && capture !== 'off') {
@@ -109,6 +111,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   return {
     mode,
+    contain,
     onViolation,
     logger,
     logOnly: [...logOnly],
@@ -122,4 +125,34 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     trackHeaders: trackHeaders || lint,
     lint,
   };
+}
+
+/** The environment variables the preload reads (register.ts). */
+export interface PreloadEnvironment {
+  HEADER_GUARD_MODE?: string | undefined;
+  HEADER_GUARD_LOG_ONLY?: string | undefined;
+  HEADER_GUARD_CONTAIN?: string | undefined;
+}
+
+/**
+ * The preload's options from its environment: `HEADER_GUARD_MODE` (`throw`, the default, or
+ * `log`; case and surrounding spaces do not matter, empty means the default),
+ * `HEADER_GUARD_LOG_ONLY` (comma-separated kinds) and `HEADER_GUARD_CONTAIN` (`1`/`true` or
+ * `0`/`false`). A bad value throws the same TypeError a bad option does (internal).
+ */
+export function optionsFromEnvironment(env: PreloadEnvironment): HeaderGuardOptions {
+  const mode = (env.HEADER_GUARD_MODE ?? '').trim().toLowerCase() || 'throw';
+  if (mode !== 'throw' && mode !== 'log') {
+    throw invalidOption(`HEADER_GUARD_MODE must be 'throw' or 'log', got ${JSON.stringify(env.HEADER_GUARD_MODE)}.`);
+  }
+  const logOnly = (env.HEADER_GUARD_LOG_ONLY ?? '').split(',').map((kind) => kind.trim().toLowerCase()).filter((kind) => kind !== '');
+  const invalid = logOnly.find((kind) => !(VIOLATION_KINDS as readonly string[]).includes(kind));
+  if (invalid !== undefined) {
+    throw invalidOption(`HEADER_GUARD_LOG_ONLY lists an unknown kind ${JSON.stringify(invalid)}; kinds: ${VIOLATION_KINDS.join(', ')}.`);
+  }
+  const containText = (env.HEADER_GUARD_CONTAIN ?? '').trim().toLowerCase();
+  if (!['', '0', '1', 'true', 'false'].includes(containText)) {
+    throw invalidOption(`HEADER_GUARD_CONTAIN must be 1, true, 0 or false, got ${JSON.stringify(env.HEADER_GUARD_CONTAIN)}.`);
+  }
+  return { mode, logOnly: logOnly as ViolationKind[], contain: containText === '1' || containText === 'true' };
 }

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import type { CallSite } from './types.js';
+import type { CallSite } from '../types.js';
 
 /** Source files larger than this are not read for a code frame. */
 const MAX_SOURCE_BYTES = 2 * 1024 * 1024;

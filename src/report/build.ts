@@ -1,9 +1,14 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+/**
+ * Building a report: how a call is described (never with header values unless asked), the
+ * request facts (method, path without its query, matched route), and the Violation with its
+ * human-readable message naming the late call and the earlier send. Pure: no I/O but reading a
+ * source file for a code frame.
+ */
+import type { IncomingMessage } from 'node:http';
 import { formatSite } from './callsite.js';
-import { codeFrame, colorize, useColor } from './codeframe.js';
-import { codeFor } from './errors.js';
-import type { CallSite, Violation, ViolationKind } from './types.js';
-import type { ResolvedOptions } from './validations.js';
+import { codeFrame } from './codeframe.js';
+import { codeFor } from '../errors.js';
+import type { CallSite, DuplicateHeaderViolation, HangViolation, Violation, ViolationBase, ViolationKind } from '../types.js';
 
 /** Methods whose first argument is a header (or cookie) name, which is safe to print (values never are). */
 const NAME_ARGUMENT = new Set([
@@ -85,10 +90,11 @@ export interface ReportInput {
 /** The request method, its path (without the query string unless asked), and the matched route when Express knows it (internal). */
 export function requestFacts(req: IncomingMessage, includeValues: boolean): { method: string; path: string; route?: string } {
   const expressReq = req as IncomingMessage & { originalUrl?: unknown; baseUrl?: unknown; route?: { path?: unknown } };
-  const url = typeof expressReq.originalUrl === 'string' ? expressReq.originalUrl : req.url ?? '';
+  // A middleware may leave a non-string url behind: the report then names no path, and never throws.
+  const url = typeof expressReq.originalUrl === 'string' ? expressReq.originalUrl : typeof req.url === 'string' ? req.url : '';
   const query = includeValues ? -1 : url.indexOf('?');
   const facts: { method: string; path: string; route?: string } = {
-    method: req.method ?? 'GET',
+    method: typeof req.method === 'string' ? req.method : 'GET',
     path: query === -1 ? url : url.slice(0, query),
   };
   const routePath = expressReq.route?.path;
@@ -98,8 +104,8 @@ export function requestFacts(req: IncomingMessage, includeValues: boolean): { me
   return facts;
 }
 
-/** A one-line, bounded description of an error: `TypeError: x is undefined`. */
-function describeError(error: unknown): string {
+/** A one-line, bounded description of an error: `TypeError: x is undefined`. Internal. */
+export function describeError(error: unknown): string {
   let text: string;
   try {
     text = error instanceof Error ? `${error.name}: ${error.message}` : `a non-error value (${typeof error})`;
@@ -179,9 +185,7 @@ export function buildViolation(input: ReportInput): Violation {
     for (const event of input.timeline) lines.push(`    ${`+${event.at.toFixed(1)}`.padStart(8)}  ${event.text}`);
   }
 
-  const violation: Violation = {
-    kind: input.kind,
-    code: codeFor(input.kind, input.nodeWouldThrow),
+  const base: ViolationBase = {
     message: lines.join('\n'),
     call: input.call,
     offendingStack: input.offendingFrames,
@@ -189,87 +193,54 @@ export function buildViolation(input: ReportInput): Violation {
     method: facts.method,
     path: facts.path,
   };
-  if (input.offendingFrames[0] !== undefined) violation.offending = input.offendingFrames[0];
   if (first !== undefined) {
-    violation.firstSentCall = first.call;
-    if (first.frames[0] !== undefined) violation.firstSent = first.frames[0];
-    violation.elapsedMs = Math.max(0, input.at - first.at);
+    base.firstSentCall = first.call;
+    if (first.frames[0] !== undefined) base.firstSent = first.frames[0];
+    base.elapsedMs = Math.max(0, input.at - first.at);
   }
   if (ended !== undefined) {
-    violation.endedCall = ended.call;
-    if (ended.frames[0] !== undefined) violation.ended = ended.frames[0];
-    if (input.kind === 'write-after-end') violation.elapsedMs = Math.max(0, input.at - ended.at);
+    base.endedCall = ended.call;
+    if (ended.frames[0] !== undefined) base.ended = ended.frames[0];
+    if (input.kind === 'write-after-end') base.elapsedMs = Math.max(0, input.at - ended.at);
   }
-  if (facts.route !== undefined) violation.route = facts.route;
-  if (input.statusCode !== undefined) violation.statusCode = input.statusCode;
-  if (input.error !== undefined) violation.error = input.error;
-  return violation;
+  if (facts.route !== undefined) base.route = facts.route;
+  if (input.statusCode !== undefined) base.statusCode = input.statusCode;
+  return withKind(base, input);
 }
 
-/** Write one line to the logger or stderr; a failing logger must not break the response. */
-function writeLine(options: ResolvedOptions, level: 'warn' | 'error', message: string): void {
-  try {
-    const logger = options.logger;
-    if (logger === undefined) process.stderr.write(`${useColor(process.stderr) ? colorize(message) : message}\n`);
-    else if (level === 'error' && logger.error !== undefined) logger.error(message);
-    else logger.warn(message);
-  } catch {
-    // Nowhere left to report to; the response goes on.
-  }
-}
+/** Where no stack could be captured at all (a hostile prepareStackTrace): said plainly. */
+const UNKNOWN_SITE: CallSite = { file: '<unknown>', line: 0, column: 0 };
 
-/** Most distinct violations the dedupe table remembers; the oldest is forgotten first. */
-const MAX_REMEMBERED = 1000;
-
-/** What makes two violations "the same": kind and both sites (or the calls, when not captured). */
-function dedupeKey(violation: Violation): string {
-  const site = (callSite: CallSite | undefined, call: string | undefined) => (callSite === undefined ? call ?? '' : `${callSite.file}:${callSite.line}:${callSite.column}`);
-  return `${violation.kind}|${site(violation.offending, violation.call)}|${site(violation.firstSent, violation.firstSentCall)}`;
-}
-
-/**
- * Delivers one guard's reports: to `onViolation`, or to the logger unless the error is thrown;
- * the same violation at most once per dedupe window, with a repeat count; never throws (a
- * throwing hook or logger is logged once). Internal.
- */
-export class Reporter {
-  private readonly seen = new Map<string, { last: number; repeats: number }>();
-  private hookFailureLogged = false;
-
-  constructor(private readonly options: ResolvedOptions) {}
-
-  report(violation: Violation, req: IncomingMessage, res: ServerResponse, thrown: boolean): void {
-    if (!thrown && this.options.dedupeWindowMs > 0 && this.isRepeat(violation)) return;
-    const hook = this.options.onViolation;
-    if (hook === undefined) {
-      if (!thrown) writeLine(this.options, 'warn', violation.message);
-      return;
+/** The violation of the input's kind: the common fields and exactly the ones its kind has. */
+function withKind(base: ViolationBase, input: ReportInput): Violation {
+  const offending = input.offendingFrames[0];
+  const late = { ...base, offending: offending ?? UNKNOWN_SITE };
+  switch (input.kind) {
+    case 'late-status':
+      return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_LATE_STATUS', requestedStatus: typeof input.requestedStatus === 'number' ? input.requestedStatus : NaN };
+    case 'late-header':
+      return { ...late, kind: input.kind, code: 'ERR_HTTP_HEADERS_SENT' };
+    case 'double-send':
+      return { ...late, kind: input.kind, code: input.nodeWouldThrow ? 'ERR_HTTP_HEADERS_SENT' : 'ERR_HEADER_GUARD_DOUBLE_SEND' };
+    case 'write-after-end':
+      return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_WRITE_AFTER_END' };
+    case 'next-after-send':
+      return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_NEXT_AFTER_SEND' };
+    case 'error-after-send':
+      return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_ERROR_AFTER_SEND', error: input.error };
+    case 'body-on-no-content':
+      return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_BODY_ON_NO_CONTENT' };
+    case 'content-length-mismatch':
+      return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_CONTENT_LENGTH_MISMATCH' };
+    case 'hang': {
+      const hang: HangViolation = { ...base, kind: input.kind, code: 'ERR_HEADER_GUARD_HANG' };
+      if (offending !== undefined) hang.lastProgress = offending;
+      return hang;
     }
-    try {
-      hook(violation, req, res);
-    } catch (error) {
-      if (this.hookFailureLogged) return;
-      this.hookFailureLogged = true;
-      writeLine(this.options, 'error', `header-guard: onViolation threw (${describeError(error)}); this is reported once. The violation was:\n${violation.message}`);
+    case 'duplicate-header': {
+      const duplicate: DuplicateHeaderViolation = { ...base, kind: input.kind, code: 'ERR_HEADER_GUARD_DUPLICATE_HEADER' };
+      if (offending !== undefined) duplicate.offending = offending;
+      return duplicate;
     }
-  }
-
-  /** Count a repeat inside the window (true: do not report); otherwise note the repeats on the violation. */
-  private isRepeat(violation: Violation): boolean {
-    const key = dedupeKey(violation);
-    const now = Date.now();
-    const entry = this.seen.get(key);
-    if (entry !== undefined && now - entry.last < this.options.dedupeWindowMs) {
-      entry.repeats++;
-      return true;
-    }
-    if (entry !== undefined && entry.repeats > 0) {
-      violation.repeated = entry.repeats;
-      violation.message += `\n  (${entry.repeats} more time${entry.repeats === 1 ? '' : 's'} since it was last reported)`;
-    }
-    this.seen.delete(key);
-    this.seen.set(key, { last: now, repeats: 0 });
-    if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
-    return false;
   }
 }

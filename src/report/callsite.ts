@@ -1,6 +1,11 @@
+/**
+ * Call sites: capturing a stack cheaply (formatted only when a report reads it), parsing V8's
+ * frames, and choosing which frames a report shows (the user's own, not Node's, a package's or
+ * the guard's), and how a site is printed.
+ */
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CallSite } from './types.js';
+import type { CallSite } from '../types.js';
 
 /** An object that holds a captured, not yet formatted V8 stack (internal). */
 export interface StackHolder {
@@ -18,14 +23,26 @@ const MAX_LINE_LENGTH = 2000;
  */
 export function captureStack(skip: Function, limit: number): StackHolder {
   const holder: StackHolder = {};
-  const previous = Error.stackTraceLimit;
+  let previous: unknown;
+  let changed = false;
   try {
+    previous = Error.stackTraceLimit;
     Error.stackTraceLimit = limit;
+    changed = true;
+  } catch {
+    // A read-only limit (a frozen Error, --frozen-intrinsics): capture with the limit there is.
+  }
+  try {
     Error.captureStackTrace(holder, skip);
   } catch {
-    // A frozen Error or a hostile prepareStackTrace: report without this site.
-  } finally {
-    Error.stackTraceLimit = previous;
+    // A hostile prepareStackTrace: report without this site.
+  }
+  if (changed) {
+    try {
+      Error.stackTraceLimit = previous as number;
+    } catch {
+      // Made read-only meanwhile: nothing to restore into.
+    }
   }
   return holder;
 }
@@ -89,12 +106,29 @@ export function parseStack(stack: string): CallSite[] {
   return frames;
 }
 
-/** The directory of the guard's own files, found from our own stack so it works in CJS, ESM and under tsx. */
+/**
+ * The directory of the guard's own files (this file's parent: src/ or dist/), found from our own
+ * stack so it works in CJS, ESM and under tsx.
+ */
 const ownDir: string | undefined = (() => {
   const frames = parseStack(String(new Error().stack ?? ''));
   const first = frames[0];
-  return first === undefined || !isPathLike(first.file) ? undefined : dirname(first.file) + sep;
+  return first === undefined || !isPathLike(first.file) ? undefined : dirname(dirname(first.file)) + sep;
 })();
+
+/** Scripts of the guard's compiled wrappers under another file's name, with their line count (patch/wrapper.ts). */
+const ownScripts = new Map<string, number>();
+
+/** Say that lines 1 to `lines` of `file` are the guard's compiled wrappers (internal). */
+export function markOwnScript(file: string, lines: number): void {
+  ownScripts.set(file, Math.max(lines, ownScripts.get(file) ?? 0));
+}
+
+/** Whether a frame is one of the guard's compiled wrappers. */
+function isOwnScript(site: CallSite): boolean {
+  const lines = ownScripts.size === 0 ? undefined : ownScripts.get(site.file);
+  return lines !== undefined && site.line <= lines;
+}
 
 /** Whether a frame's file is a real path (absolute, including Windows drive and UNC paths). */
 function isPathLike(file: string): boolean {
@@ -132,12 +166,13 @@ export function isUserFrame(site: CallSite, ignore: readonly (string | RegExp)[]
   if (!isPathLike(file)) return false;
   if (/[\\/]node_modules[\\/]/.test(file)) return false;
   if (ownDir !== undefined && file.startsWith(ownDir)) return false;
+  if (isOwnScript(site)) return false;
   return ignore.length === 0 || !ignored(file, ignore);
 }
 
 /** Whether a frame belongs to the guard itself (internal). */
 function isOwnFrame(site: CallSite): boolean {
-  return ownDir !== undefined && site.file.startsWith(ownDir);
+  return (ownDir !== undefined && site.file.startsWith(ownDir)) || isOwnScript(site);
 }
 
 /**

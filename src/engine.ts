@@ -1,0 +1,79 @@
+/**
+ * One engine per process. Two copies of header-guard can meet in one process: the preload from
+ * one install and the app's own copy from another, or two versions deduplicated differently.
+ * Two engines would each wrap the response methods and keep their own state, and the second
+ * would misread the first's (a correct 404 reported as a late status). So the first copy loaded
+ * publishes its engine on globalThis, and every later copy of the same internal protocol serves
+ * its users from it: one set of wrappers, one state per response, one `stats()`. A later copy of
+ * another protocol cannot share it; it says so once on stderr and stays out of the way (its
+ * middleware only calls `next()`), so that no response is guarded twice.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolveOptions } from './options.js';
+import { headerGuard } from './middleware.js';
+import { installPreload } from './preload.js';
+import { resetStats, stats } from './stats.js';
+import { kEngine, PROTOCOL } from './symbols.js';
+import type { HeaderGuardMiddleware, HeaderGuardOptions } from './types.js';
+import { headerOrigins } from './watch/origins.js';
+
+/** What a copy publishes for the others. Its shape is part of the protocol: add, never change. */
+export interface Engine {
+  protocol: number;
+  version: string;
+  headerGuard: typeof headerGuard;
+  headerOrigins: typeof headerOrigins;
+  stats: typeof stats;
+  resetStats: typeof resetStats;
+  installPreload: typeof installPreload;
+}
+
+/** This copy's version, for the message a copy of another protocol prints. */
+function ownVersion(): string {
+  try {
+    return (require('../package.json') as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const own: Engine = { protocol: PROTOCOL, version: ownVersion(), headerGuard, headerOrigins, stats, resetStats, installPreload };
+
+/** This copy stands aside for another engine: say why, once, and guard nothing. */
+function standAside(other: Engine): Engine {
+  let told = false;
+  const tell = (): void => {
+    if (told) return;
+    told = true;
+    process.stderr.write(
+      `header-guard: another copy of header-guard (${String(other.version)}, internal protocol ${String(other.protocol)}) already guards this process; ` +
+        `this copy (${own.version}, protocol ${PROTOCOL}) cannot share its state, so it guards nothing. Install one version of header-guard (npm ls header-guard).\n`,
+    );
+  };
+  return {
+    ...own,
+    headerGuard<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(options?: HeaderGuardOptions<Req, Res>): HeaderGuardMiddleware<Req, Res> {
+      resolveOptions(options);
+      tell();
+      return (_req, _res, next) => next();
+    },
+    installPreload(options) {
+      resolveOptions(options);
+      tell();
+    },
+  };
+}
+
+/** The engine this copy serves its users from: its own, or the first copy's. */
+function claim(): Engine {
+  const registry = globalThis as { [kEngine]?: Engine };
+  const existing = registry[kEngine];
+  if (existing === undefined) {
+    Object.defineProperty(globalThis, kEngine, { value: own, configurable: false, enumerable: false, writable: false });
+    return own;
+  }
+  return existing.protocol === PROTOCOL ? existing : standAside(existing);
+}
+
+/** The process's engine (internal). */
+export const engine: Engine = claim();

@@ -1,0 +1,67 @@
+/**
+ * The `statusCode` accessor: catches `res.statusCode = 500` after the headers were sent, which
+ * Node accepts silently. It replaces the plain data property where Node keeps the default (on
+ * ServerResponse.prototype), once, so guarded responses need nothing per request: their status
+ * lives in the guard's state. A response the guard does not watch behaves as before: its first
+ * assignment creates its own data property, exactly as assigning to Node's default does.
+ */
+import { flag } from '../report/flag.js';
+import { headersSent, statusSent, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
+import { kState } from '../symbols.js';
+import { isStatusCode } from './response.js';
+
+const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
+/** The accessor, reading the guard's state or, for a response it does not watch, the default. */
+function statusCodeAccessor(defaultValue: unknown): PropertyDescriptor {
+  return {
+    get(this: GuardedResponse): unknown {
+      const state = this[kState];
+      return state === undefined ? defaultValue : state.statusCode;
+    },
+    set: setStatusCode,
+    enumerable: true,
+    configurable: true,
+  };
+}
+
+/**
+ * The setter of both accessors (prototype and, where an own value existed, per response). A late
+ * assignment made by the app (not inside a body call or a late call already reported, which set
+ * the status as their own work) is reported, then made, as Node makes it.
+ */
+function setStatusCode(this: GuardedResponse, value: unknown): void {
+  const state = this[kState];
+  if (state === undefined) {
+    Object.defineProperty(this, 'statusCode', { value, writable: true, enumerable: true, configurable: true });
+    return;
+  }
+  if (state.quiet === 0 && state.bodyDepth === 0 && value !== statusSent(state) && isStatusCode(value) && headersSent(this)) {
+    flag(state, 'late-status', `res.statusCode = ${value}`, setStatusCode as AnyFunction, { requestedStatus: value });
+  }
+  state.statusCode = value;
+}
+
+/** Replace a prototype's own plain `statusCode` data property by the accessor (from patchChain). */
+export function patchStatusCode(proto: object): void {
+  const descriptor = Object.getOwnPropertyDescriptor(proto, 'statusCode');
+  if (descriptor === undefined || !('value' in descriptor) || descriptor.writable !== true || descriptor.configurable !== true) return;
+  Object.defineProperty(proto, 'statusCode', statusCodeAccessor(descriptor.value));
+}
+
+/** Per response that already had its own `statusCode` when the guard came: the same accessor on the instance. */
+const OWN_STATUS_CODE_ACCESSOR: PropertyDescriptor = statusCodeAccessor(undefined);
+
+/**
+ * Make sure `res.statusCode` goes through the accessor. Nearly always it already does, through
+ * the prototype. A response given its own value before the guard saw it (a middleware mounted
+ * earlier assigned it) gets the accessor on the instance. Where `statusCode` is an accessor of
+ * its own (HTTP/2's compatibility response) it is left alone; `res.status()` is still guarded.
+ */
+export function guardStatusCode(res: GuardedResponse, state: ResponseState): void {
+  if (!hasOwn(res, 'statusCode')) return;
+  const own = Object.getOwnPropertyDescriptor(res, 'statusCode');
+  if (own === undefined || !('value' in own) || own.writable !== true || own.configurable !== true) return;
+  state.statusCode = own.value;
+  Object.defineProperty(res, 'statusCode', OWN_STATUS_CODE_ACCESSOR);
+}

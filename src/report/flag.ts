@@ -1,0 +1,131 @@
+/**
+ * Reporting one violation of one response: capture the offending call's stack once, build the
+ * report for each guard on the response (each with its own options), count it, publish it on
+ * the `header-guard:violation` channel, deliver it, and say what the wrapper does next:
+ * throw (throw mode), contain (the `contain` option), or let the call run on (log mode).
+ *
+ * Never lets a failure of its own escape into the response (log mode's promise): only the
+ * deliberate HeaderGuardError of throw mode leaves this module.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { captureStack, framesToShow, holderFrames, type StackHolder } from './callsite.js';
+import { buildViolation, type ReportInput } from './build.js';
+import { HeaderGuardError } from '../errors.js';
+import { routeKey, type Guard } from '../guard.js';
+import { REPORT_ONLY_KINDS } from '../kinds.js';
+import type { ResolvedOptions } from '../options.js';
+import { earlier, guardsOf, headersSent, note, now, statusSent, trace, writableEnded, type AnyFunction, type ResponseState } from '../state.js';
+import { count } from '../stats.js';
+import type { CallSite, Violation, ViolationKind } from '../types.js';
+
+/**
+ * Every violation is published here (public, documented): test helpers, telemetry and custom
+ * reporters subscribe with `diagnostics_channel.subscribe('header-guard:violation', fn)` and
+ * receive `{ violation, req, res }`.
+ */
+const violationChannel = diagnosticsChannel.channel('header-guard:violation');
+
+/** What a report needs beyond the kind and the call (internal). */
+export interface FlagDetails {
+  nodeWouldThrow?: boolean;
+  requestedStatus?: unknown;
+  error?: unknown;
+  /** Return the HeaderGuardError of throw mode instead of throwing it. */
+  defer?: boolean;
+  /** The frames to report instead of capturing the stack now (hang: where it last wrote). */
+  offendingFrames?: CallSite[];
+  headline?: string;
+  offendingLabel?: string;
+  notes?: string[];
+}
+
+/** Whether a violation of this kind throws for this guard: throw mode, unless the kind is in `logOnly` or only ever reported. */
+function throws(options: ResolvedOptions, kind: ViolationKind): boolean {
+  return options.mode === 'throw' && !options.logOnly.includes(kind) && !REPORT_ONLY_KINDS.includes(kind);
+}
+
+/** An error's stack, or undefined when reading it throws (a hostile getter). */
+function safeStack(error: Error): unknown {
+  try {
+    return error.stack;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The report of one guard, built with its own frame, value and code-frame options. */
+function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, call: string, offending: StackHolder | undefined, details: FlagDetails, at: number): Violation {
+  const res = state.res;
+  let offendingFrames = details.error instanceof Error ? framesToShow(safeStack(details.error), guard.frames, true) : [];
+  const framesFromError = offendingFrames.length > 0;
+  if (details.offendingFrames !== undefined) offendingFrames = details.offendingFrames;
+  else if (!framesFromError) offendingFrames = holderFrames(offending, guard.frames);
+  const input: ReportInput = {
+    kind,
+    nodeWouldThrow: details.nodeWouldThrow === true,
+    call,
+    offendingFrames,
+    framesFromError,
+    stillSending: kind === 'double-send' && !headersSent(res),
+    at,
+    req: state.req,
+    requestedStatus: details.requestedStatus,
+    error: details.error,
+    includeValues: guard.options.includeValues,
+    codeFrame: guard.options.codeFrame,
+  };
+  if (state.timeline !== undefined) input.timeline = state.timeline;
+  if (details.headline !== undefined) input.headline = details.headline;
+  if (details.offendingLabel !== undefined) input.offendingLabel = details.offendingLabel;
+  if (details.notes !== undefined) input.notes = details.notes;
+  const firstRecord = state.sent ?? state.claim;
+  const first = earlier(state, guard, firstRecord);
+  if (first !== undefined) input.firstSent = first;
+  if (state.ended !== undefined && writableEnded(res)) input.ended = state.ended === firstRecord ? first : earlier(state, guard, state.ended);
+  const status = statusSent(state);
+  if (headersSent(res) && typeof status === 'number') input.statusCode = status;
+  return buildViolation(input);
+}
+
+/**
+ * Report a violation to every guard on the response. In throw mode (any guard's, for this kind)
+ * it throws a HeaderGuardError whose stack starts at the caller of `skip` (or returns it, with
+ * `defer`). Otherwise the call runs on as it would without the guard, and the result says whether
+ * what Node throws or emits for it is to be contained (`true`: a guard has the contain option).
+ */
+export function flag(state: ResponseState, kind: ViolationKind, call: string, skip: AnyFunction | undefined, details: FlagDetails = {}): boolean | HeaderGuardError {
+  const guards = guardsOf(state);
+  let thrownBy: Violation | undefined;
+  let contain = false;
+  try {
+    const at = now();
+    let deepest = 0;
+    for (const guard of guards) deepest = Math.max(deepest, guard.stackLimit);
+    const offending = skip === undefined || details.offendingFrames !== undefined ? undefined : captureStack(skip, deepest);
+    if (!REPORT_ONLY_KINDS.includes(kind)) note(state, `${call}  <- the late call`);
+    let published = false;
+    for (const guard of guards) {
+      const violation = violationFor(state, guard, kind, call, offending, details, at);
+      const thrown = throws(guard.options, kind);
+      if (thrown && thrownBy === undefined) thrownBy = violation;
+      if (guard.options.contain) contain = true;
+      guard.markHot(routeKey(state.req));
+      if (!published) {
+        // Counted and published once per violation, however many guards watch the response.
+        published = true;
+        trace('violation %s: %s', kind, call);
+        count(violation);
+        if (violationChannel.hasSubscribers) violationChannel.publish({ violation, req: state.req, res: state.res });
+      }
+      guard.reporter.report(violation, state.req, state.res, thrown);
+    }
+  } catch (error) {
+    // A failure while reporting must never break the response (log mode's promise).
+    trace('could not report a violation: %O', error);
+  }
+  if (thrownBy === undefined) return contain;
+  const error = new HeaderGuardError(thrownBy);
+  if (skip !== undefined) Error.captureStackTrace(error, skip);
+  if (details.defer === true) return error;
+  throw error;
+}

@@ -1,0 +1,21 @@
+/**
+ * Every private symbol of the guard, in one place.
+ *
+ * They are registered (`Symbol.for`) under the name of the internal protocol, so that two copies
+ * of header-guard of the same protocol in one process (the preload from one install, the app's
+ * own copy from another) find each other's state and patches instead of wrapping everything
+ * twice (see engine.ts). Bump PROTOCOL whenever the shape of ResponseState, Guard or a patch
+ * changes.
+ */
+
+/** The version of the guard's internal protocol: the shape of its state and patches. */
+export const PROTOCOL = 1;
+
+/** The guard's state on a response (a ResponseState, or undefined for a reserved slot). */
+export const kState: unique symbol = Symbol.for(`header-guard.state@${PROTOCOL}`);
+/** Marks prototypes, apps and router Layer prototypes already patched. */
+export const kPatched: unique symbol = Symbol.for(`header-guard.patched@${PROTOCOL}`);
+/** Where the process-wide engine is published on globalThis (engine.ts). */
+export const kEngine: unique symbol = Symbol.for('header-guard.engine');
+/** Brands a HeaderGuardError of any copy, for `instanceof` across copies. */
+export const kErrorBrand: unique symbol = Symbol.for('header-guard.error');
