@@ -18,24 +18,13 @@
  *
  * @packageDocumentation
  */
-import { subscribeForever } from './channels.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidOption } from './errors.js';
-import { Guard, guardResponse, guardServerApps } from './guard.js';
-import { resolveOptions, VIOLATION_KINDS } from './validations.js';
+import { installPreload } from './preload.js';
+import type { ViolationKind } from './types.js';
+import { VIOLATION_KINDS } from './validations.js';
 
-/** The message of Node's `http.server.request.start` channel. */
-interface RequestStart {
-  request: IncomingMessage;
-  response: ServerResponse;
-  server: unknown;
-}
-
-const kRegistered = Symbol.for('header-guard.register');
-const registry = globalThis as { [kRegistered]?: boolean };
-
-if (registry[kRegistered] !== true) {
-  registry[kRegistered] = true;
+/** Read the environment and install the process-wide guard (once: installPreload is idempotent). */
+function register(): void {
   const mode = process.env.HEADER_GUARD_MODE ?? 'throw';
   if (mode !== 'throw' && mode !== 'log') {
     throw invalidOption(`HEADER_GUARD_MODE must be 'throw' or 'log', got ${JSON.stringify(mode)}.`);
@@ -45,10 +34,7 @@ if (registry[kRegistered] !== true) {
   if (invalid !== undefined) {
     throw invalidOption(`HEADER_GUARD_LOG_ONLY lists an unknown kind ${JSON.stringify(invalid)}; kinds: ${VIOLATION_KINDS.join(', ')}.`);
   }
-  const guard = new Guard(resolveOptions({ mode, logOnly }));
-  subscribeForever('http.server.request.start', (message) => {
-    const { request, response, server } = message as RequestStart;
-    guardServerApps(server);
-    guardResponse(request, response, guard);
-  });
+  installPreload({ mode, logOnly: logOnly as ViolationKind[] });
 }
+
+register();
