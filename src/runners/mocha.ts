@@ -82,7 +82,7 @@ function wrap(original: TestFunction, test: TestRef): Wrapped {
 }
 
 installForTests();
-reportLeftoversAtExit();
+reportLeftoversAtExit(true);
 
 /**
  * Mocha's root hooks: pass `--require header-guard/mocha` and mocha finds them.

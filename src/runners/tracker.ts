@@ -27,8 +27,13 @@ export const entries: Entry[] = [];
 
 /** The tests running now, innermost last (node:test nests subtests; the others run one at a time). */
 const running: TestRef[] = [];
-/** The test that was running when each request started. */
-const owners = new WeakMap<object, TestRef>();
+/**
+ * The test that was running when a request started, kept on the request under a registered
+ * symbol: jest loads a copy of this module per test file, and a request of one file whose late
+ * call comes while the next file runs must still be known as the earlier test's.
+ */
+const kTest = Symbol.for('header-guard.test');
+type Owned = { [kTest]?: TestRef };
 
 /** The test running now, if any. */
 function current(): TestRef | undefined {
@@ -38,12 +43,12 @@ function current(): TestRef | undefined {
 function onRequestStart(message: unknown): void {
   const test = current();
   const request = (message as { request?: unknown }).request;
-  if (test !== undefined && request !== null && typeof request === 'object') owners.set(request, test);
+  if (test !== undefined && request !== null && typeof request === 'object') (request as Owned)[kTest] = test;
 }
 
 function onViolation(message: unknown): void {
   const { violation, req } = message as { violation: Violation; req?: unknown };
-  const owner = req !== null && typeof req === 'object' ? owners.get(req) : undefined;
+  const owner = req !== null && typeof req === 'object' ? (req as Owned)[kTest] : undefined;
   entries.push({ violation, test: owner ?? current() });
 }
 
@@ -111,7 +116,8 @@ const orphaned = (entry: Entry): boolean => entry.test === undefined || entry.te
 export function violationError(name: string, message: string, violations: Violation[] = []): Error & { violations: Violation[] } {
   const error = new Error(message) as Error & { violations: Violation[] };
   error.name = name;
-  error.violations = violations;
+  // Not enumerable: reporters that print an error's own properties would print each report again.
+  Object.defineProperty(error, 'violations', { value: violations, enumerable: false, writable: true, configurable: true });
   error.stack = `${name}: ${message}`;
   return error;
 }
@@ -166,9 +172,11 @@ let exitHooked = false;
 
 /**
  * For runners whose process is the test process (node:test, mocha): violations that come after the
- * last chance to fail a test are printed at exit, and the exit code is 1.
+ * last chance to fail a test are printed at exit, and the exit code is 1. `force`: exit at once
+ * (for mocha, whose own exit listener, added later, would set the exit code back to its count of
+ * failures).
  */
-export function reportLeftoversAtExit(): void {
+export function reportLeftoversAtExit(force = false): void {
   if (exitHooked) return;
   exitHooked = true;
   process.on('exit', () => {
@@ -176,5 +184,6 @@ export function reportLeftoversAtExit(): void {
     if (error === undefined) return;
     process.stderr.write(`${error.message}\n`);
     process.exitCode = 1;
+    if (force) process.exit(1);
   });
 }
