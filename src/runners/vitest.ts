@@ -7,9 +7,8 @@
  * ```
  *
  * The entry is ESM (vitest cannot be required; `require` gets only the function below): it
- * imports vitest's hooks and hands them to
- * {@link registerVitestHooks}, which fails each test in an `afterEach` with one error holding each
- * of its reports (both sites) once. A violation that comes after its test ended fails the next
+ * imports vitest's hooks and hands them to {@link registerVitestHooks}, which fails each test in an
+ * `afterEach` with one error holding each of its reports (both sites) once. A violation that comes after its test ended fails the next
  * test, or the file (an `afterAll` hook), saying "after "<test>" ended".
  *
  * @packageDocumentation
