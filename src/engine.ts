@@ -3,11 +3,12 @@
  * one install and the app's own copy from another, or two versions deduplicated differently.
  * Two engines would each wrap the response methods and keep their own state, and the second
  * would misread the first's (a correct 404 reported as a late status). So the first copy loaded
- * publishes its engine on globalThis, and every later copy of the same internal protocol serves
- * its users from it: one set of wrappers, one state per response, one `stats()`. A later copy of
+ * publishes its engine, and every later copy of the same internal protocol serves
+ * its users from it (published on a process-wide channel object, see `registry`): one set of wrappers, one state per response, one `stats()`. A later copy of
  * another protocol cannot share it; it says so once on stderr and stays out of the way (its
  * middleware only calls `next()`), so that no response is guarded twice.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveOptions } from './options.js';
 import { headerGuard } from './middleware.js';
@@ -64,12 +65,19 @@ function standAside(other: Engine): Engine {
   };
 }
 
+/**
+ * Where the engine is published: on a diagnostics channel object, not on globalThis. Node keeps
+ * one channel object per name for the whole process, shared by every copy of this module,
+ * including the copies jest loads once per test file into a sandbox with its own globalThis.
+ * Held here, so the channel object lives as long as the first copy does.
+ */
+const registry = diagnosticsChannel.channel('header-guard:engine') as diagnosticsChannel.Channel & { [kEngine]?: Engine };
+
 /** The engine this copy serves its users from: its own, or the first copy's. */
 function claim(): Engine {
-  const registry = globalThis as { [kEngine]?: Engine };
   const existing = registry[kEngine];
   if (existing === undefined) {
-    Object.defineProperty(globalThis, kEngine, { value: own, configurable: false, enumerable: false, writable: false });
+    Object.defineProperty(registry, kEngine, { value: own, configurable: false, enumerable: false, writable: false });
     return own;
   }
   return existing.protocol === PROTOCOL ? existing : standAside(existing);

@@ -15,7 +15,7 @@ export const PROTOCOL = 1;
 export const kState: unique symbol = Symbol.for(`header-guard.state@${PROTOCOL}`);
 /** Marks prototypes, apps and router Layer prototypes already patched. */
 export const kPatched: unique symbol = Symbol.for(`header-guard.patched@${PROTOCOL}`);
-/** Where the process-wide engine is published on globalThis (engine.ts). */
+/** Where the process-wide engine is published (engine.ts). */
 export const kEngine: unique symbol = Symbol.for('header-guard.engine');
 /** Brands a HeaderGuardError of any copy, for `instanceof` across copies. */
 export const kErrorBrand: unique symbol = Symbol.for('header-guard.error');

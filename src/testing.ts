@@ -8,22 +8,16 @@
  * afterEach(assertNoViolations);
  * ```
  *
- * Works with `app.use(headerGuard())` and with `header-guard/register`. Use `log` mode
- * (`HEADER_GUARD_MODE=log` with the preload) when a test expects a violation: in `throw` mode the
- * late call throws, and an error Express swallowed is rethrown, which fails the test on its own.
+ * Works with `app.use(headerGuard())`, with `header-guard/register` and with the runner entries
+ * (`header-guard/node-test`, `/mocha`, `/vitest`, `/jest`), which fail each test on its own
+ * violations by themselves. Use `log` mode (`HEADER_GUARD_MODE=log` with the register preload;
+ * the runner entries always use it) when a test expects a violation: in `throw` mode the late call
+ * throws, and an error Express swallowed is rethrown, which fails the test on its own.
  *
  * @packageDocumentation
  */
-import { subscribeForever } from './channels.js';
+import { assertionError, entries, type Entry } from './runners/tracker.js';
 import type { Violation, ViolationKind } from './types.js';
-
-/** The violations published since the last reset, oldest first. */
-const collected: Violation[] = [];
-
-/** Subscribed once for the whole process: the channel of every guard. */
-subscribeForever('header-guard:violation', (message) => {
-  collected.push((message as { violation: Violation }).violation);
-});
 
 /**
  * The violations collected since the last {@link resetViolations}, oldest first.
@@ -31,16 +25,18 @@ subscribeForever('header-guard:violation', (message) => {
  * @public
  */
 export function getViolations(): readonly Violation[] {
-  return collected.slice();
+  return entries.map((entry) => entry.violation);
 }
 
 /**
- * Forget every collected violation: call it before each test.
+ * Forget every collected violation: call it before each test. Under a runner entry, violations
+ * owed to a test that has ended (a late timer) are kept: the runner entry fails the next test on them.
  *
  * @public
  */
 export function resetViolations(): void {
-  collected.length = 0;
+  const kept = entries.filter((entry) => entry.test?.ended === true);
+  entries.splice(0, entries.length, ...kept);
 }
 
 /**
@@ -50,35 +46,26 @@ export function resetViolations(): void {
  * @public
  */
 export function assertNoViolations(): void {
-  if (collected.length === 0) return;
-  const reports = collected.splice(0, collected.length);
-  const error = assertionError(
+  if (entries.length === 0) return;
+  const reports = entries.splice(0, entries.length).map((entry: Entry) => entry.violation);
+  throw assertionError(
     `header-guard: ${reports.length} violation${reports.length === 1 ? '' : 's'} during this test:\n\n${reports.map((v) => v.message).join('\n\n')}`,
-  ) as Error & { violations: Violation[] };
-  error.violations = reports;
-  throw error;
-}
-
-/** An error that test runners print as a failed assertion (code ERR_ASSERTION), with our message. */
-function assertionError(message: string): Error {
-  const error = new Error(message) as Error & { code: string };
-  error.name = 'AssertionError';
-  error.code = 'ERR_ASSERTION';
-  return error;
+    reports,
+  );
 }
 
 /**
  * Assert that a violation (of `kind`, when given) was collected, and take it out of the
- * collection so that {@link assertNoViolations} does not fail on it. Returns it.
+ * collection so that {@link assertNoViolations} (and the runner entries) do not fail on it. Returns it.
  *
  * @param kind - the expected kind; any kind when omitted.
  * @public
  */
 export function expectViolation(kind?: ViolationKind): Violation {
-  const index = collected.findIndex((violation) => kind === undefined || violation.kind === kind);
+  const index = entries.findIndex((entry) => kind === undefined || entry.violation.kind === kind);
   if (index === -1) {
-    const seen = collected.length === 0 ? 'none' : collected.map((violation) => violation.kind).join(', ');
+    const seen = entries.length === 0 ? 'none' : entries.map((entry) => entry.violation.kind).join(', ');
     throw assertionError(`header-guard: expected ${kind === undefined ? 'a violation' : `a ${kind} violation`}; collected: ${seen}.`);
   }
-  return collected.splice(index, 1)[0] as Violation;
+  return (entries.splice(index, 1)[0] as Entry).violation;
 }

@@ -1,16 +1,14 @@
 // header-guard/register in real processes: it fails a run on any late call (thrown, swallowed by
-// Express, in a timer or a promise, silent ones too), leaves alone what an app handles on purpose,
-// and works with node:test and mocha, CommonJS and ESM. The examples in examples/testing run here.
+// Express, in a timer or a promise, silent ones too) and leaves alone what an app handles on
+// purpose. The test runner entries and examples/testing run in test/runners.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { markerSite } from './helpers.js';
 
 const ROOT = join(__dirname, '..');
 const SCENARIO = join(__dirname, 'fixtures', 'register-scenario.js');
-const APP = join(ROOT, 'examples', 'testing', 'app.js');
 
 function run(args: string[], env: Record<string, string> = {}) {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
@@ -121,54 +119,5 @@ describe('register, other cases', () => {
     const result = scenario('clean', 'express5', { HEADER_GUARD_LOG_ONLY: 'next-after-sned' });
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /HEADER_GUARD_LOG_ONLY lists an unknown kind "next-after-sned"/);
-  });
-});
-
-describe('examples/testing', () => {
-  const appLine = (text: string) => `examples/testing/app.js:${readFileSync(APP, 'utf8').split('\n').findIndex((line) => line.includes(text)) + 1}:`;
-  const assertBothSites = (output: string) => {
-    assert.ok(output.includes(appLine("res.json({ id: Number")), output);
-    assert.ok(output.includes(appLine('res.status(400)')), output);
-  };
-
-  it('node:test, CommonJS: the clean suite passes', () => {
-    const result = run(['--require', 'header-guard/register', '--test', 'examples/testing/node-test/clean.test.js']);
-    assert.equal(result.status, 0, result.output);
-    assert.match(result.stdout, /# pass 2/);
-  });
-
-  it('node:test, CommonJS: the buggy suite fails, naming both sites', () => {
-    const result = run(['--require', 'header-guard/register', '--test', 'examples/testing/node-test/buggy.test.js']);
-    assert.notEqual(result.status, 0);
-    assertBothSites(result.output);
-    assert.ok(result.output.includes(appLine('next(); // answered already')), result.output);
-  });
-
-  it('node:test, ESM: the buggy suite fails, naming both sites', () => {
-    const result = run(['--import', 'header-guard/register', '--test', 'examples/testing/node-test/buggy.test.mjs']);
-    assert.notEqual(result.status, 0);
-    assertBothSites(result.output);
-  });
-
-  it('node:test with header-guard/testing in log mode passes', () => {
-    const result = run(['--require', 'header-guard/register', '--test', 'examples/testing/node-test/helpers.test.js'], { HEADER_GUARD_MODE: 'log' });
-    assert.equal(result.status, 0, result.output);
-    assert.match(result.stdout, /# pass 3/);
-  });
-
-  const mocha = join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
-  // Mocha resolves --require from its own folder; in an app, `header-guard/register` is in
-  // node_modules and resolves as is. Here, in the package's own repository, give the built file.
-  const MOCHA_REGISTER = './dist/register.js';
-  it('mocha: the clean suite passes', () => {
-    const result = run([mocha, '--require', MOCHA_REGISTER, 'examples/testing/mocha/clean.spec.js']);
-    assert.equal(result.status, 0, result.output);
-    assert.match(result.stdout, /2 passing/);
-  });
-
-  it('mocha: the buggy suite fails, naming both sites', () => {
-    const result = run([mocha, '--require', MOCHA_REGISTER, 'examples/testing/mocha/buggy.spec.js']);
-    assert.notEqual(result.status, 0);
-    assertBothSites(result.output);
   });
 });

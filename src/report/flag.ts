@@ -7,6 +7,7 @@
  * Never lets a failure of its own escape into the response (log mode's promise): only the
  * deliberate HeaderGuardError of throw mode leaves this module.
  */
+import { isNativeError } from 'node:util/types';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { captureStack, framesToShow, holderFrames, type StackHolder } from './callsite.js';
 import { buildViolation, type ReportInput } from './build.js';
@@ -56,7 +57,7 @@ function safeStack(error: Error): unknown {
 /** The report of one guard, built with its own frame, value and code-frame options. */
 function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, call: string, offending: StackHolder | undefined, details: FlagDetails, at: number): Violation {
   const res = state.res;
-  let offendingFrames = details.error instanceof Error ? framesToShow(safeStack(details.error), guard.frames, true) : [];
+  let offendingFrames = isNativeError(details.error) || details.error instanceof Error ? framesToShow(safeStack(details.error), guard.frames, true) : [];
   const framesFromError = offendingFrames.length > 0;
   if (details.offendingFrames !== undefined) offendingFrames = details.offendingFrames;
   else if (!framesFromError) offendingFrames = holderFrames(offending, guard.frames);
@@ -66,7 +67,7 @@ function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, c
     call,
     offendingFrames,
     framesFromError,
-    stillSending: kind === 'double-send' && !headersSent(res),
+    stillSending: kind === 'double-send' && !headersSent(res) && !writableEnded(res),
     at,
     req: state.req,
     requestedStatus: details.requestedStatus,

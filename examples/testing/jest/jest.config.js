@@ -1,8 +1,8 @@
-// jest: the preload as a setup file; the run fails on any late response call.
+// jest: header-guard/jest as a setup file; each test fails on its own late response calls.
 //   npx jest --config examples/testing/jest/jest.config.js
 module.exports = {
   rootDir: '../../..',
   testEnvironment: 'node',
   testMatch: ['<rootDir>/examples/testing/jest/*.test.js'],
-  setupFiles: ['header-guard/register'],
+  setupFilesAfterEnv: ['header-guard/jest'],
 };

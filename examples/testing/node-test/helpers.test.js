@@ -1,6 +1,6 @@
 // header-guard/testing in log mode: each test fails on any violation (assertNoViolations), and
 // a test can assert that a bug is detected (expectViolation).
-//   HEADER_GUARD_MODE=log node --require header-guard/register --test examples/testing/node-test/helpers.test.js
+//   node --test --import header-guard/node-test examples/testing/node-test/helpers.test.js
 const assert = require('node:assert/strict');
 const { afterEach, beforeEach, test } = require('node:test');
 const request = require('supertest');
