@@ -2,6 +2,7 @@
  * The options of `headerGuard()` and of the preload: checked once, with a clear TypeError naming
  * the first bad one, and filled in with their defaults (which depend on NODE_ENV).
  */
+import { isRegExp } from 'node:util/types';
 import { invalidOption } from './errors.js';
 import { VIOLATION_KINDS, type ViolationKind } from './kinds.js';
 import type { HeaderGuardLogger, HeaderGuardOptions } from './types.js';
@@ -97,7 +98,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof frames !== 'number' || !Number.isInteger(frames) || frames < 1 || frames > 50) {
     throw invalidOption(`option "frames" must be a whole number from 1 to 50, got ${kindOf(frames)}.`);
   }
-  if (!Array.isArray(ignore) || ignore.some((pattern) => typeof pattern !== 'string' && !(pattern instanceof RegExp))) {
+  if (!Array.isArray(ignore) || ignore.some((pattern) => typeof pattern !== 'string' && !isRegExp(pattern))) {
     throw invalidOption(`option "ignore" must be an array of strings (matched anywhere in a path) or RegExps.`);
   }
   if (typeof codeFrame !== 'boolean') {

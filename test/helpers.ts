@@ -46,6 +46,8 @@ export function request(url: string, options: http.RequestOptions & { body?: str
       res.on('error', (error) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('latin1'), error: error.message }));
     });
     req.on('error', (error) => resolve({ status: 0, headers: {}, body: '', error: error.message }));
+    // A client that gives up, so that a hung response fails its test instead of hanging it.
+    if (options.timeout !== undefined) req.on('timeout', () => req.destroy(new Error(`no answer within ${String(options.timeout)} ms`)));
     req.end(options.body);
   });
 }

@@ -10,12 +10,16 @@
  *   'error' event Node then emits on a response with no 'error' listener (which would crash the
  *   process) is absorbed.
  */
+import { isNativeError } from 'node:util/types';
 import { note, trace, writableEnded, type GuardedResponse, type ResponseState } from '../state.js';
 import { CONTAIN } from './wrapper.js';
 
-/** Whether an error is Node's "Cannot set headers after they are sent" (or "render headers"). */
+/**
+ * Whether an error is Node's "Cannot set headers after they are sent" (or "render headers").
+ * isNativeError, not instanceof: under jest the guard runs in a sandbox whose Error is not Node's.
+ */
 function isHeadersSent(error: unknown): boolean {
-  return error instanceof Error && (error as { code?: unknown }).code === 'ERR_HTTP_HEADERS_SENT';
+  return isNativeError(error) && (error as { code?: unknown }).code === 'ERR_HTTP_HEADERS_SENT';
 }
 
 /**

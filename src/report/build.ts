@@ -4,6 +4,7 @@
  * human-readable message naming the late call and the earlier send. Pure: no I/O but reading a
  * source file for a code frame.
  */
+import { isNativeError } from 'node:util/types';
 import type { IncomingMessage } from 'node:http';
 import { formatSite } from './callsite.js';
 import { codeFrame } from './codeframe.js';
@@ -108,7 +109,7 @@ export function requestFacts(req: IncomingMessage, includeValues: boolean): { me
 export function describeError(error: unknown): string {
   let text: string;
   try {
-    text = error instanceof Error ? `${error.name}: ${error.message}` : `a non-error value (${typeof error})`;
+    text = isNativeError(error) || error instanceof Error ? `${error.name}: ${error.message}` : `a non-error value (${typeof error})`;
   } catch {
     text = 'an error that cannot be printed';
   }

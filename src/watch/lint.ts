@@ -46,7 +46,7 @@ export function lintHeaders(state: ResponseState): void {
 /** How many bytes a write or end argument holds (a string in its encoding, a Buffer, a typed array). */
 function byteLength(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') return Buffer.byteLength(chunk, Buffer.isEncoding(encoding as string) ? (encoding as BufferEncoding) : 'utf8');
-  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  if (ArrayBuffer.isView(chunk)) return chunk.byteLength;
   return 0;
 }
 
