@@ -24,6 +24,8 @@ export interface Before {
   headersSent: boolean;
   writableEnded: boolean;
   writableFinished: boolean;
+  /** The response was destroyed (the client went away). */
+  destroyed: boolean;
   statusCode: number;
 }
 
@@ -46,7 +48,7 @@ export interface ProgramRun {
   program: Program;
   ops: OpRecord[];
   /** Errors that reached the app's error handler (Express), with headersSent at that moment. */
-  errorsSeen: Array<ErrorFacts & { headersSent: boolean }>;
+  errorsSeen: Array<ErrorFacts & { headersSent: boolean; writableEnded: boolean }>;
   /** Errors the piped stream emitted (the program listens for them). */
   streamErrors: string[];
   /** The step running now, or the last one that ran. */
@@ -157,7 +159,7 @@ function step(run: ProgramRun, i: number, req: IncomingMessage, res: Res, next: 
   const record: OpRecord = {
     i,
     op: op.op,
-    before: { headersSent: res.headersSent, writableEnded: res.writableEnded, writableFinished: res.writableFinished, statusCode: res.statusCode },
+    before: { headersSent: res.headersSent, writableEnded: res.writableEnded, writableFinished: res.writableFinished, destroyed: res.destroyed, statusCode: res.statusCode },
     flushed: false,
     callbacks: [],
   };
@@ -250,7 +252,7 @@ export function runProgram(run: ProgramRun, req: IncomingMessage, res: ServerRes
  */
 export function errorHandler(run: ProgramRun | undefined, err: unknown, res: ServerResponse, next: Next): void {
   if (run !== undefined) {
-    run.errorsSeen.push({ ...errorFacts(err), headersSent: res.headersSent });
+    run.errorsSeen.push({ ...errorFacts(err), headersSent: res.headersSent, writableEnded: res.writableEnded });
     run.poke();
   }
   if (res.headersSent) {
