@@ -6,9 +6,9 @@
  *   returns (`res` for chainable methods); a response that has not finished has its connection
  *   closed, as Express's final handler does when the headers are out, so the client sees a cut
  *   response, never a hang. Any other error goes on unchanged.
- * - A write after the end still calls its callback with Node's ERR_STREAM_WRITE_AFTER_END; the
- *   'error' event Node then emits on a response with no 'error' listener (which would crash the
- *   process) is absorbed.
+ * - A write after the end runs as Node runs it (its callback gets ERR_STREAM_WRITE_AFTER_END);
+ *   the 'error' event Node then emits still reaches the app's listeners, but can no longer crash
+ *   the process for want of one.
  */
 import { isNativeError } from 'node:util/types';
 import { note, trace, writableEnded, type GuardedResponse, type ResponseState } from '../state.js';
@@ -41,14 +41,16 @@ export function lateThrew(state: ResponseState, self: GuardedResponse, error: un
 }
 
 /**
- * Absorb the one 'error' event Node emits, on the next tick, for a write after the end, when
- * nothing listens for 'error' on the response. Listening from now until the tick after Node's
- * (ticks run in order, and Node's is queued by the call that follows) covers exactly that event.
+ * Make the one 'error' event Node emits, on the next tick, for a write after the end harmless:
+ * the app's own 'error' listeners still get it, but it never meets an empty listener list, which
+ * throws it (so does stream.pipe's listener, which re-emits it after removing itself). Listening
+ * from now until the tick after Node's (ticks run in order, and Node's is queued by the call that
+ * follows) covers exactly that event.
  */
 export function absorbWriteAfterEnd(res: GuardedResponse): void {
-  if (res.listenerCount('error') > 0) return;
   const absorb = (error: unknown): void => {
-    if ((error as { code?: unknown } | null)?.code !== 'ERR_STREAM_WRITE_AFTER_END') throw error;
+    // Another error in that window goes on as it would without this listener: fatal only if alone.
+    if ((error as { code?: unknown } | null)?.code !== 'ERR_STREAM_WRITE_AFTER_END' && res.listenerCount('error') === 1) throw error;
     trace('contained ERR_STREAM_WRITE_AFTER_END');
   };
   res.on('error', absorb);

@@ -1,0 +1,208 @@
+// The differential fuzzer's checks: which steps of a program were late (from what Node did, as
+// the handler saw it), log mode against the no-guard baseline, containment's contract, and the
+// reports every late call must get. Each check returns its problems as short lines; none is a pass.
+import type { OpRecord } from './interpreter.js';
+import type { Op, Program } from './program.js';
+import type { Observation } from './worker.js';
+
+/** Steps that change headers: Node throws ERR_HTTP_HEADERS_SENT for them once the headers are out. */
+const HEADER_OPS = new Set(['setHeader', 'appendHeader', 'removeHeader', 'set', 'append', 'cookie', 'type', 'location', 'format', 'writeHead']);
+/** Body calls: a second one after the headers went out throws in Node (or fails in send). */
+const BODY_OPS = new Set(['send', 'json', 'jsonp', 'sendStatus', 'redirect', 'sendFile']);
+/** Body calls that fail later, in their callback, rather than throw: nothing to contain. */
+const ASYNC_BODY_OPS = new Set(['sendFile']);
+/** Steps whose first flush is made from the interpreter's own line, so the report can name it. */
+const DIRECT_SENDERS = new Set(['writeHead', 'flushHeaders', 'write', 'end', 'send', 'json', 'jsonp', 'sendStatus', 'redirect', 'format']);
+/** What a contained call returns instead of throwing. */
+const RETURNS_UNDEFINED = new Set(['removeHeader', 'redirect', 'sendFile']);
+/** Codes of Node's complaints about late calls. */
+const LATE_CODES = new Set(['ERR_HTTP_HEADERS_SENT', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/** A late step: which, and the kinds of report it may get. */
+export interface LateStep {
+  i: number;
+  kinds: string[];
+  /** Node throws for it synchronously (containment's business), or it is a write after end. */
+  containable: 'throw' | 'write' | false;
+}
+
+function stepOp(program: Program, record: OpRecord): Op {
+  return program.steps[record.i]!.op;
+}
+
+/** The late steps of a run, from the response's state the handler saw before each step. */
+export function lateSteps(program: Program, observation: Observation): LateStep[] {
+  const late: LateStep[] = [];
+  // The status that went out: a later status equal to it changes nothing the client sees, so it
+  // is not late (the guard compares with it too).
+  const sentStatus = observation.ops.find((record) => record.before.headersSent)?.before.statusCode;
+  for (const record of observation.ops) {
+    const op = stepOp(program, record);
+    const { headersSent, writableEnded } = record.before;
+    const statusCode = sentStatus;
+    if (HEADER_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['late-header'], containable: 'throw' });
+    else if ((op.op === 'status' || op.op === 'statusCode') && headersSent && op.code !== statusCode) late.push({ i: record.i, kinds: ['late-status'], containable: false });
+    else if (BODY_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['double-send', 'late-header'], containable: ASYNC_BODY_OPS.has(op.op) ? false : 'throw' });
+    else if (op.op === 'write' && writableEnded) late.push({ i: record.i, kinds: ['write-after-end'], containable: 'write' });
+    else if (op.op === 'end' && op.data && writableEnded) late.push({ i: record.i, kinds: ['write-after-end'], containable: 'write' });
+    else if (op.op === 'next' && headersSent) late.push({ i: record.i, kinds: [op.err ? 'error-after-send' : 'next-after-send'], containable: false });
+    else if (op.op === 'throw' && observation.errorsSeen.some((seen) => seen.headersSent && seen.message === `program throw at step ${record.i}`)) {
+      late.push({ i: record.i, kinds: ['error-after-send'], containable: false });
+    }
+  }
+  return late;
+}
+
+/** Every error code the handler, its callbacks, the error handler and the process saw. */
+function codesSeen(observation: Observation): string[] {
+  const codes: Array<string | null | undefined> = [
+    ...observation.ops.flatMap((record) => [record.threw?.code, ...record.callbacks.map((callback) => callback.error)]),
+    ...observation.errorsSeen.map((error) => error.code),
+    ...observation.uncaught.map((error) => error.code),
+    ...observation.rejections.map((error) => error.code),
+  ];
+  return codes.filter((code): code is string => typeof code === 'string');
+}
+
+/**
+ * A correct program: in the baseline nothing was late, no late-call error showed up anywhere, no
+ * error reached the error handler after the headers, and callbacks got nothing but a missing file.
+ */
+export function isCorrect(program: Program, baseline: Observation): boolean {
+  if (racy(program, baseline)) return false;
+  if (lateSteps(program, baseline).length > 0) return false;
+  if (codesSeen(baseline).some((code) => LATE_CODES.has(code))) return false;
+  if (baseline.errorsSeen.some((error) => error.headersSent || error.writableEnded)) return false;
+  // Two answers are a bug even where Node cannot tell (the client is gone, a body call on a destroyed response).
+  if (baseline.ops.filter((record) => BODY_OPS.has(record.op) || record.op === 'format').length > 1) return false;
+  // A pipe into a response someone else ended writes after its end when the stream gets to it,
+  // which the handler cannot see: no report is required for it, and none is forbidden.
+  if (baseline.ops.some((record) => record.op === 'pipe') && baseline.final.writableEnded) return false;
+  return baseline.ops.every((record) => record.callbacks.every((callback) => callback.error === null || callback.error === 'ENOENT'));
+}
+
+/** The observation without the guard's own output, for comparing with the baseline. */
+function visible(observation: Observation): Omit<Observation, 'violations'> {
+  const { violations: _violations, ...rest } = observation;
+  return rest;
+}
+
+/** The paths where two JSON values differ, with both values, at most `max`. */
+export function differences(a: unknown, b: unknown, path = '', max = 6, out: string[] = []): string[] {
+  if (out.length >= max) return out;
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of keys) differences((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`, max, out);
+    return out;
+  }
+  if (a !== b) out.push(`${path.slice(1)}: ${short(a)} without the guard, ${short(b)} with it`);
+  return out;
+}
+
+function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * A sendFile after the headers went out, or after the client went away, races in Express itself
+ * once the response is finished in on-finished's sense (ended, or its socket no longer writable): its stat against two
+ * setImmediate hops gives "headers sent", ENOENT or ECONNABORTED at random. What follows such a
+ * call is not compared; the call itself is, and its report.
+ */
+export function racy(program: Program, observation: Observation): boolean {
+  return racyFrom(program, observation) !== undefined;
+}
+
+/** How many steps, from the first, are free of that race (the racy sendFile included); undefined when none is racy. */
+function racyFrom(program: Program, observation: Observation): number | undefined {
+  const index = observation.ops.findIndex((record) => stepOp(program, record).op === 'sendFile' && (record.before.headersSent || record.before.destroyed));
+  return index === -1 ? undefined : index + 1;
+}
+
+/** Log mode: everything the app and the client see is what they see without the guard. */
+export function checkIdentical(program: Program, baseline: Observation, guarded: Observation): string[] {
+  const upTo = racyFrom(program, baseline);
+  if (upTo !== undefined) {
+    const strip = (ops: OpRecord[]): unknown => ops.slice(0, upTo).map(({ callbacks: _callbacks, ...rest }) => rest);
+    return differences(strip(baseline.ops), strip(guarded.ops), 'ops');
+  }
+  return differences(visible(baseline), visible(guarded));
+}
+
+/** The reports: one naming the user's file for every late step; none for a correct program. */
+export function checkReports(program: Program, baseline: Observation, guarded: Observation): string[] {
+  const problems: string[] = [];
+  const violations = guarded.violations.filter((violation) => violation.kind !== 'hang');
+  if (isCorrect(program, baseline)) {
+    if (violations.length > 0) problems.push(`a correct program got reports: ${violations.map((violation) => `${violation.kind} ${violation.call}`).join(', ')}`);
+    return problems;
+  }
+  const firstFlush = guarded.ops.find((record) => record.flushed);
+  for (const late of lateSteps(program, guarded)) {
+    // next-after-send is reported once per response.
+    const mine = violations.filter((violation) => (violation.op === late.i || (late.kinds[0] === 'next-after-send' && violation.op < late.i)) && late.kinds.includes(violation.kind));
+    if (mine.length === 0) {
+      problems.push(`step ${late.i} (${program.steps[late.i]!.op.op}) was late (${late.kinds.join('/')}) and got no report${violations.length ? `; got ${violations.map((v) => `${v.kind}@${v.op}`).join(', ')}` : ''}`);
+      continue;
+    }
+    if (!mine.some((violation) => violation.offendingHere)) problems.push(`step ${late.i}: no report names the late call in the program's file`);
+    const direct = firstFlush !== undefined && firstFlush.i < late.i && DIRECT_SENDERS.has(firstFlush.op);
+    if (direct && !mine.some((violation) => violation.hasFirstSent && violation.firstSentHere)) {
+      problems.push(`step ${late.i}: no report names the first send (step ${firstFlush.i}, ${firstFlush.op}) in the program's file`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Containment's contract (README, "Containment"): a correct program is byte-identical to no
+ * guard; a call Node throws ERR_HTTP_HEADERS_SENT for does not throw and returns the method's
+ * usual value; a write after end runs as Node runs it (its callback gets ERR_STREAM_WRITE_AFTER_END
+ * later, unless the response was destroyed, when Node calls none) and its 'error' event never
+ * escapes; everything before the first contained call is as without the guard; the client never
+ * hangs: a response that had not ended is cut, one that had is what the app sent (where Express's
+ * final handler, without the guard, would have closed its connection anyway).
+ */
+export function checkContained(program: Program, baseline: Observation, contained: Observation): string[] {
+  if (isCorrect(program, baseline)) return differences(visible(baseline), visible(contained));
+  const problems: string[] = [];
+  const late = lateSteps(program, contained).filter((step) => step.containable !== false);
+  for (const step of late) {
+    const record = contained.ops.find((op) => op.i === step.i)!;
+    const op = stepOp(program, record);
+    if (record.threw !== undefined) {
+      problems.push(`step ${step.i} (${op.op}) threw ${record.threw.code ?? record.threw.name}: not contained`);
+      continue;
+    }
+    const expected = step.containable === 'write' ? (op.op === 'write' ? 'false' : 'res') : RETURNS_UNDEFINED.has(op.op) ? 'undefined' : 'res';
+    if (record.returned !== expected) problems.push(`step ${step.i} (${op.op}) returned ${record.returned}, expected ${expected}`);
+    if (step.containable === 'write' && 'cb' in op && op.cb && !record.before.destroyed) {
+      const calls = record.callbacks;
+      if (calls.length !== 1 || calls[0]!.error !== 'ERR_STREAM_WRITE_AFTER_END' || calls[0]!.sync) {
+        problems.push(`step ${step.i} (${op.op}): callback ${JSON.stringify(calls)}, expected one asynchronous call with ERR_STREAM_WRITE_AFTER_END`);
+      }
+    }
+  }
+  const escaped = [...contained.uncaught, ...contained.rejections, ...contained.errorsSeen].filter((error) => error.code !== undefined && LATE_CODES.has(error.code));
+  if (escaped.length > 0) problems.push(`late-call errors escaped: ${escaped.map((error) => error.code).join(', ')}`);
+  const first = late[0];
+  const prefix = Math.min(first === undefined ? contained.ops.length : contained.ops.findIndex((op) => op.i === first.i), racyFrom(program, baseline) ?? Infinity);
+  const strip = (ops: OpRecord[]): unknown => ops.slice(0, prefix).map(({ callbacks: _callbacks, ...rest }) => rest);
+  problems.push(...differences(strip(baseline.ops), strip(contained.ops), 'ops before the first contained call', 3));
+  if (first !== undefined && contained.client.fate !== 'client-abort') {
+    const before = contained.ops.find((op) => op.i === first.i)!.before;
+    // A response with no body (HEAD, 204, 304) is complete once its headers are in: no cut can show.
+    const bodiless = program.method === 'HEAD' || before.statusCode === 204 || before.statusCode === 304;
+    if (first.containable === 'throw' && !before.writableEnded && !bodiless) {
+      if (contained.client.fate !== 'reset' && contained.client.fate !== 'cut') problems.push(`contained step ${first.i} on an unfinished response: the client saw ${contained.client.fate}, expected the connection cut`);
+    } else if (baseline.client.fate === 'complete' && contained.client.fate === 'complete' && !racy(program, baseline)) {
+      // After a contained call the handler goes on where, without the guard, it stopped: a later
+      // step may end the connection (next(err) to Express's final handler); what the client did
+      // receive whole must be what it receives without the guard.
+      problems.push(...differences(baseline.client, contained.client, 'client', 3));
+    }
+  }
+  if (contained.client.fate === 'timeout' && baseline.client.fate !== 'timeout') problems.push('the client hung, and did not without the guard');
+  return problems;
+}
