@@ -37,7 +37,11 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
 for (const { name, defaultExport, esm, names: given } of ENTRIES) {
   const file = basename(name);
   const names = given ?? Object.keys(require(join(dist, `${name}.js`))).filter((key) => key !== 'default' && key !== '__esModule');
-  const js = [names.length > 0 || defaultExport || esm ? `import cjs from './${file}.js';` : `import './${file}.js';`];
+  // createRequire, not `import cjs from`: Bun reads a default import of a CommonJS module that sets
+  // __esModule as its `default` export, which this build has not; every runtime agrees on require.
+  const js = names.length > 0 || defaultExport || esm
+    ? ["import { createRequire } from 'node:module';", `const cjs = createRequire(import.meta.url)('./${file}.js');`]
+    : [`import './${file}.js';`];
   if (names.length > 0) js.push(`export const { ${names.join(', ')} } = cjs;`);
   if (defaultExport) js.push(`export default cjs.${defaultExport};`);
   if (esm) js.unshift(esm[0]), js.push(...esm.slice(1));

@@ -11,6 +11,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveOptions } from './options.js';
+import { refuseUnsupportedRuntime } from './runtime.js';
 import { headerGuard } from './middleware.js';
 import { installPreload } from './preload.js';
 import { resetStats, stats } from './stats.js';
@@ -40,17 +41,8 @@ function ownVersion(): string {
 
 const own: Engine = { protocol: PROTOCOL, version: ownVersion(), headerGuard, headerOrigins, stats, resetStats, installPreload };
 
-/** This copy stands aside for another engine: say why, once, and guard nothing. */
-function standAside(other: Engine): Engine {
-  let told = false;
-  const tell = (): void => {
-    if (told) return;
-    told = true;
-    process.stderr.write(
-      `header-guard: another copy of header-guard (${String(other.version)}, internal protocol ${String(other.protocol)}) already guards this process; ` +
-        `this copy (${own.version}, protocol ${PROTOCOL}) cannot share its state, so it guards nothing. Install one version of header-guard (npm ls header-guard).\n`,
-    );
-  };
+/** An engine that guards nothing: its middleware only calls `next()`; `tell` says why, once. */
+function passive(tell: () => void): Engine {
   return {
     ...own,
     headerGuard<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(options?: HeaderGuardOptions<Req, Res>): HeaderGuardMiddleware<Req, Res> {
@@ -65,6 +57,19 @@ function standAside(other: Engine): Engine {
   };
 }
 
+/** This copy stands aside for another engine: say why, once, and guard nothing. */
+function standAside(other: Engine): Engine {
+  let told = false;
+  return passive(() => {
+    if (told) return;
+    told = true;
+    process.stderr.write(
+      `header-guard: another copy of header-guard (${String(other.version)}, internal protocol ${String(other.protocol)}) already guards this process; ` +
+        `this copy (${own.version}, protocol ${PROTOCOL}) cannot share its state, so it guards nothing. Install one version of header-guard (npm ls header-guard).\n`,
+    );
+  });
+}
+
 /**
  * Where the engine is published: on a diagnostics channel object, not on globalThis. Node keeps
  * one channel object per name for the whole process, shared by every copy of this module,
@@ -73,8 +78,12 @@ function standAside(other: Engine): Engine {
  */
 const registry = diagnosticsChannel.channel('header-guard:engine') as diagnosticsChannel.Channel & { [kEngine]?: Engine };
 
-/** The engine this copy serves its users from: its own, or the first copy's. */
+/**
+ * The engine this copy serves its users from: its own, or the first copy's; on a runtime the
+ * guard cannot serve (runtime.ts), one that guards nothing, said once as a process warning.
+ */
 function claim(): Engine {
+  if (refuseUnsupportedRuntime()) return passive(() => undefined);
   const existing = registry[kEngine];
   if (existing === undefined) {
     Object.defineProperty(registry, kEngine, { value: own, configurable: false, enumerable: false, writable: false });
