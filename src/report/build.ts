@@ -31,9 +31,12 @@ function showValue(value: unknown): string {
 
 /**
  * How a call is shown in reports: `res.status(500)`, `res.setHeader('x-id')`, `res.json()`.
- * Header and cookie names are shown, values only with `includeValues`. Internal.
+ * Header and cookie names are shown, values only with `includeValues`. A `method` that is not a
+ * bare name (an adapter's `reply.send()`, `ctx.body =`) is already the call as written. Internal.
  */
 export function describeCall(method: string, args: ArrayLike<unknown> = [], includeValues = false): string {
+  // A call already written out by a framework adapter (`ctx.body =`, `reply.send()`): shown as is.
+  if (!/^[A-Za-z]+$/.test(method)) return method;
   const first = args[0];
   if (STATUS_ARGUMENT.has(method) && typeof first === 'number') return `res.${method}(${first})`;
   if (NAME_ARGUMENT.has(method)) {
