@@ -98,6 +98,8 @@ export class ResponseState {
   statusCode: unknown;
   /** next-after-send is reported once per response: one next() call passes through several routers. */
   nextReported = false;
+  /** A reported late call threw (Node's ERR_HTTP_HEADERS_SENT): that error is reported already. */
+  lateThrew = false;
   /** Errors already reported as error-after-send, as they travel through routers and error handlers. */
   reportedErrors: unknown[] | undefined = undefined;
   /** Errors travelling through Express's next() that throw mode tracks, keyed by the travelling error. */

@@ -35,7 +35,7 @@ describe('differential fuzzing (fixed seed)', () => {
     }
     // How much of the space a run covers is measured on the baseline, in the report below.
     assert.ok(result.containAvailable, 'the contain variant ran');
-    console.log(`differential: ${result.programs} programs x 3 variants in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`differential: ${result.programs} programs x 3 variants in ${((Date.now() - started) / 1000).toFixed(1)} s; ${result.flaky} failure(s) did not happen again when run again`);
   });
 
   for (const server of SERVERS) {

@@ -366,6 +366,8 @@ describe('regressions of the log-mode contract', () => {
     const report = child.stderr.indexOf("late call: res.setHeader('x-late')");
     const crash = child.stderr.indexOf('ERR_HTTP_HEADERS_SENT]: Cannot set headers');
     assert.ok(report !== -1 && crash !== -1 && report < crash, child.stderr);
+    // Node's own banner above the error names its own throw, as without the guard.
+    assert.match(child.stderr.slice(report), /\n(node:)?_http_outgoing:\d+\n\s+throw new ERR_HTTP_HEADERS_SENT/);
   });
 });
 

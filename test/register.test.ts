@@ -115,6 +115,53 @@ describe('register, other cases', () => {
     assert.match(result.stderr, /HEADER_GUARD_MODE must be 'throw' or 'log', got "strict"/);
   });
 
+  it('reads HEADER_GUARD_MODE whatever its case and spaces; empty means the default', () => {
+    const log = scenario('swallowed-late-header', 'express5', { HEADER_GUARD_MODE: ' LOG ' });
+    assert.equal(log.status, 0, log.output);
+    assert.ok(log.stderr.includes(markerSite(SCENARIO, 'scenario:swallowed:late')), log.stderr);
+    const empty = scenario('late-status', 'express5', { HEADER_GUARD_MODE: '' });
+    assert.notEqual(empty.status, 0, 'empty is the default, throw');
+    assert.match(empty.stderr, /HeaderGuardError: header-guard: /);
+  });
+
+  it('log mode: a late header from a timer is reported, then kills the process as it does without the guard', () => {
+    const result = scenario('timer', 'express5', { HEADER_GUARD_MODE: 'log' });
+    assert.notEqual(result.status, 0, result.output);
+    const report = result.stderr.indexOf(markerSite(SCENARIO, 'scenario:timer:late'));
+    const crash = result.stderr.indexOf('Error [ERR_HTTP_HEADERS_SENT]: Cannot set headers');
+    assert.ok(report !== -1 && crash !== -1 && report < crash, result.stderr);
+  });
+
+  it('HEADER_GUARD_CONTAIN=1: the same late header is reported and the process goes on', () => {
+    const result = scenario('timer', 'express5', { HEADER_GUARD_MODE: 'log', HEADER_GUARD_CONTAIN: '1' });
+    assert.equal(result.status, 0, result.output);
+    assert.ok(result.stderr.includes(markerSite(SCENARIO, 'scenario:timer:late')), result.stderr);
+    assert.doesNotMatch(result.stderr, /Error \[ERR_HTTP_HEADERS_SENT\]/);
+  });
+
+  it('guards a server response no listening server created (adopted at its first guarded call)', () => {
+    const result = run(['--require', 'header-guard/register', '-e', `
+      const http = require('node:http');
+      const net = require('node:net');
+      const req = new http.IncomingMessage(new net.Socket());
+      req.method = 'GET';
+      req.url = '/made-by-hand?token=secret';
+      const res = new http.ServerResponse(req);
+      res.end('answered'); // first
+      res.statusCode = 500; // late
+    `], { HEADER_GUARD_MODE: 'log' });
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.stderr, /res\.statusCode = 500 was called after the response headers were sent/);
+    assert.match(result.stderr, /request: GET \/made-by-hand\n/);
+    assert.ok(!result.stderr.includes('secret'), result.stderr);
+  });
+
+  it('rejects a bad HEADER_GUARD_CONTAIN', () => {
+    const result = scenario('clean', 'express5', { HEADER_GUARD_CONTAIN: 'yes please' });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /HEADER_GUARD_CONTAIN must be 1, true, 0 or false, got "yes please"/);
+  });
+
   it('rejects an unknown kind in HEADER_GUARD_LOG_ONLY', () => {
     const result = scenario('clean', 'express5', { HEADER_GUARD_LOG_ONLY: 'next-after-sned' });
     assert.notEqual(result.status, 0);

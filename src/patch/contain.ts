@@ -12,32 +12,33 @@
  */
 import { isNativeError } from 'node:util/types';
 import { note, trace, writableEnded, type GuardedResponse, type ResponseState } from '../state.js';
-import { CONTAIN } from './wrapper.js';
 
 /**
  * Whether an error is Node's "Cannot set headers after they are sent" (or "render headers").
  * isNativeError, not instanceof: under jest the guard runs in a sandbox whose Error is not Node's.
  */
-function isHeadersSent(error: unknown): boolean {
+export function isHeadersSent(error: unknown): boolean {
   return isNativeError(error) && (error as { code?: unknown }).code === 'ERR_HTTP_HEADERS_SENT';
 }
 
-/**
- * A reported late call threw: the error is Node's answer to a call already reported, so it is
- * not reported again as an error after the send when it reaches the router. Under contain,
- * Node's ERR_HTTP_HEADERS_SENT is contained (see the header comment): true when it is.
- */
-export function lateThrew(state: ResponseState, self: GuardedResponse, error: unknown, step: number): boolean {
-  (state.reportedErrors ??= []).push(error);
-  if ((step & CONTAIN) === 0 || !isHeadersSent(error)) return false;
+/** Contain Node's throw from a reported late call (see the header comment): true when contained. */
+export function containHeadersSent(state: ResponseState, self: GuardedResponse, error: unknown): boolean {
+  if (!isHeadersSent(error)) return false;
   note(state, 'contained: ERR_HTTP_HEADERS_SENT not thrown');
   trace('contained ERR_HTTP_HEADERS_SENT on %s %s', state.req.method, typeof state.req.url === 'string' ? state.req.url.split('?')[0] : '');
-  if (!writableEnded(self)) {
-    // As Express's final handler does for an error once the headers are out.
-    const socket = state.req.socket ?? self.socket;
-    socket?.destroy();
-  }
+  // Not ended yet: closed as Express's final handler closes it after an error once the headers
+  // are out, unless the app ends it before this turn of the event loop is over (a try/catch
+  // around the late call followed by res.end(), as on-headers' and Express's own tests do).
+  if (!writableEnded(self)) setImmediate(closeUnended, state, self);
   return true;
+}
+
+/** Close the connection of a response a contained call left unended (see containHeadersSent). */
+function closeUnended(state: ResponseState, res: GuardedResponse): void {
+  if (writableEnded(res)) return;
+  trace('closing the connection of an unended response after a contained call');
+  const socket = state.req.socket ?? res.socket;
+  socket?.destroy();
 }
 
 /**

@@ -7,7 +7,7 @@ import { adopt } from '../attach.js';
 import { trace, type AnyFunction } from '../state.js';
 import { kPatched } from '../symbols.js';
 import { asyncBodyAfter, asyncBodyBefore, bodyAfter, bodyBefore } from './body.js';
-import { lateThrew } from './contain.js';
+import { containHeadersSent } from './contain.js';
 import { endAfter, endBefore, finish, headerBefore, statusBefore, writeAfter, writeBefore, writeHeadAfter, writeHeadBefore } from './response.js';
 import { patchStatusCode } from './status-code.js';
 import { compileWrapper, type After, type Before, type BeforeWithArguments, type ContainedValue, type WrapSpec } from './wrapper.js';
@@ -101,7 +101,7 @@ function patchPrototype(proto: object): void {
       original: descriptor.value as AnyFunction,
       after: spec.role.after,
       adopt,
-      lateThrew,
+      contain: containHeadersSent,
       containedValue: RETURNS[spec.returns],
       file,
     };

@@ -58,8 +58,12 @@ function runOrdinary(state: ResponseState, wrapper: AnyFunction, name: string, s
 }
 
 /** Undo what `before` started (the common part of every `after`). */
-export const finish: After = (state, _self, _wrapper, step) => {
-  if ((step & QUIET) !== 0) state.quiet--;
+export const finish: After = (state, _self, _wrapper, step, threw) => {
+  if ((step & QUIET) !== 0) {
+    state.quiet--;
+    // Node's error for a reported call, as it would throw it: not reported again when it reaches the router.
+    if (threw) state.lateThrew = true;
+  }
   if ((step & BODY) !== 0) {
     state.bodyDepth = 0;
     state.bodyRecord = undefined;

@@ -6,6 +6,7 @@
  */
 import { HeaderGuardError } from '../errors.js';
 import { flag } from '../report/flag.js';
+import { isHeadersSent } from './contain.js';
 import onFinished from 'on-finished';
 import { answered, trace, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
 import { kPatched, kState } from '../symbols.js';
@@ -62,6 +63,8 @@ function surfacePending(state: ResponseState): void {
 /** next() or next(err) after the response was sent; each error and the first plain next() are reported once. */
 function lateNext(state: ResponseState, guarded: AnyFunction, err: unknown): void {
   if (err && err !== 'route' && err !== 'router') {
+    // Node's "Cannot set headers" from a late call reported already, on its way to the error handlers.
+    if (state.lateThrew && isHeadersSent(err)) return;
     state.reportedErrors ??= [];
     if (state.reportedErrors.includes(err)) return;
     state.reportedErrors.push(err);

@@ -41,31 +41,41 @@ export type BeforeWithArguments = (state: ResponseState, self: GuardedResponse, 
 export type Adopt = (self: GuardedResponse) => ResponseState | undefined;
 /** What a role records after the original ran (or threw); never throws. */
 export type After = (state: ResponseState, self: GuardedResponse, wrapper: AnyFunction, step: number, threw: boolean) => void;
-/**
- * A reported late call threw (Node's own error, as it would without the guard): remember that it
- * is reported already, and say whether it is contained (true: the call then returns normally).
- */
-export type LateThrew = (state: ResponseState, self: GuardedResponse, error: unknown, step: number) => boolean;
+/** A contained late call threw: whether the error is contained (true: the call then returns normally). */
+export type Contain = (state: ResponseState, self: GuardedResponse, error: unknown) => boolean;
 /** What the method returns when its call is contained: `this`, undefined or false, as the original does. */
 export type ContainedValue = (self: GuardedResponse) => unknown;
 
-/** The wrapper's source; `NAME` and `BEFORE_CALL` are filled in per method. */
+/**
+ * The wrapper's source; `NAME` and `BEFORE_CALL` are filled in per method. Only a contained call
+ * catches: a catch that rethrows would move the place Node prints above an uncaught error (its
+ * "throw" line) from Node's own code to this one, and log mode must not change that either.
+ */
 const SOURCE = `const wrapper = function NAME() {
   let state = this == null ? undefined : this[kState];
   if (state === undefined && (state = adopt(this)) === undefined) return original.apply(this, arguments);
   const step = BEFORE_CALL;
   if (step === 0) return original.apply(this, arguments);
   let threw = true;
+  if ((step & 32) !== 0) {
+    try {
+      const result = original.apply(this, (step & 8) === 0 ? arguments : state.args);
+      threw = false;
+      return result;
+    } catch (error) {
+      if (contain(state, this, error)) {
+        threw = false;
+        return containedValue(this);
+      }
+      throw error;
+    } finally {
+      after(state, this, wrapper, step, threw);
+    }
+  }
   try {
     const result = original.apply(this, (step & 8) === 0 ? arguments : state.args);
     threw = false;
     return result;
-  } catch (error) {
-    if ((step & 4) !== 0 && lateThrew(state, this, error, step)) {
-      threw = false;
-      return containedValue(this);
-    }
-    throw error;
   } finally {
     after(state, this, wrapper, step, threw);
   }
@@ -91,7 +101,7 @@ export interface WrapSpec {
   beforeWithArguments?: BeforeWithArguments;
   after: After;
   adopt: Adopt;
-  lateThrew: LateThrew;
+  contain: Contain;
   containedValue: ContainedValue;
   /** The file of the module that defines the method, when known (see the header comment). */
   file: string | undefined;
@@ -106,8 +116,8 @@ export function compileWrapper(spec: WrapSpec): AnyFunction {
   const source = SOURCE.replace('NAME', name).replace('BEFORE_CALL', beforeCall);
   const filename = spec.file ?? OWN_FILE;
   markOwnScript(filename, SOURCE_LINES);
-  const factory = vm.compileFunction(source, ['kState', 'adopt', 'original', 'before', 'after', 'lateThrew', 'containedValue'], { filename }) as (...parts: unknown[]) => AnyFunction;
-  const wrapper = factory(kState, spec.adopt, spec.original, spec.beforeWithArguments ?? spec.before, spec.after, spec.lateThrew, spec.containedValue);
+  const factory = vm.compileFunction(source, ['kState', 'adopt', 'original', 'before', 'after', 'contain', 'containedValue'], { filename }) as (...parts: unknown[]) => AnyFunction;
+  const wrapper = factory(kState, spec.adopt, spec.original, spec.beforeWithArguments ?? spec.before, spec.after, spec.contain, spec.containedValue);
   Object.defineProperty(wrapper, 'name', { value: spec.name });
   Object.defineProperty(wrapper, 'length', { value: spec.original.length });
   return wrapper;

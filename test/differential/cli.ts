@@ -30,11 +30,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const programs = new Map(servers.map((server) => [server, generate(server, total, seed)]));
   const failures: Failure[] = [];
+  let flaky = 0;
   let containAvailable = true;
   for (let offset = 0; offset < total; offset += batchSize) {
     const result = await runAll(servers.map((server) => ({ server, programs: programs.get(server)!.slice(offset, offset + batchSize) })));
     containAvailable &&= result.containAvailable;
     for (const failure of result.failures) failures.push({ ...failure, index: failure.index + offset });
+    flaky += result.flaky;
     console.log(`  ${Math.min(total, offset + batchSize)}/${total} per server, ${((Date.now() - started) / 1000).toFixed(1)} s, ${failures.length} failing checks so far`);
   }
   if (!containAvailable) console.log('  contain option not available: containment not checked');
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
       console.log(`  program #${failure.index}, shrunk:\n  ${formatFailure(small).replace(/\n/g, '\n  ')}`);
     }
   }
-  console.log(`\n${wanted.length === 0 ? 'no failures' : `${wanted.length} failing checks`} in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed})`);
+  console.log(`\n${wanted.length === 0 ? 'no failures' : `${wanted.length} failing checks`} in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed}); ${flaky} failure(s) did not happen again when run again`);
   process.exitCode = wanted.length === 0 ? 0 : 1;
 }
 

@@ -73,6 +73,9 @@ export function isCorrect(program: Program, baseline: Observation): boolean {
   if (lateSteps(program, baseline).length > 0) return false;
   if (codesSeen(baseline).some((code) => LATE_CODES.has(code))) return false;
   if (baseline.errorsSeen.some((error) => error.headersSent || error.writableEnded)) return false;
+  // An error thrown once the response is answered is an error after the send, whether or not the
+  // router sees it (Express 4 does not catch a rejected promise): a report is allowed, not required.
+  if (baseline.ops.some((record) => stepOp(program, record).op === 'throw' && record.before.headersSent)) return false;
   // Two answers are a bug even where Node cannot tell (the client is gone, a body call on a destroyed response).
   if (baseline.ops.filter((record) => BODY_OPS.has(record.op) || record.op === 'format').length > 1) return false;
   // A pipe into a response someone else ended writes after its end when the stream gets to it,
@@ -82,9 +85,24 @@ export function isCorrect(program: Program, baseline: Observation): boolean {
 }
 
 /** The observation without the guard's own output, for comparing with the baseline. */
-function visible(observation: Observation): Omit<Observation, 'violations'> {
+function visible(observation: Observation, program?: Program): unknown {
   const { violations: _violations, ...rest } = observation;
-  return rest;
+  if (program === undefined) return rest;
+  // Once a response is whole for the client (finished, or its headers out on a bodiless one), the
+  // client may close the connection at any moment: whether a later step finds the response
+  // destroyed is the client's timing, not something the guard can change.
+  const bodiless = (statusCode: number) => program.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+  const whole = (state: { writableFinished: boolean; headersSent: boolean; statusCode: number }) => state.writableFinished || (state.headersSent && bodiless(state.statusCode));
+  const ops = rest.ops.map((record) => {
+    if (!whole(record.before)) return record;
+    const { destroyed: _destroyed, ...before } = record.before;
+    // What a write returns and tells its callback then depends on that same timing too.
+    const op = program.steps[record.i]?.op.op;
+    const timed = op === 'write' || op === 'end' ? { returned: undefined, callbacks: [] } : {};
+    return { ...record, ...timed, before: before as typeof record.before };
+  });
+  const final = rest.final !== undefined && whole(rest.final) ? { ...rest.final, destroyed: undefined } : rest.final;
+  return { ...rest, ops, final };
 }
 
 /** The paths where two JSON values differ, with both values, at most `max`. */
@@ -127,7 +145,7 @@ export function checkIdentical(program: Program, baseline: Observation, guarded:
     const strip = (ops: OpRecord[]): unknown => ops.slice(0, upTo).map(({ callbacks: _callbacks, ...rest }) => rest);
     return differences(strip(baseline.ops), strip(guarded.ops), 'ops');
   }
-  return differences(visible(baseline), visible(guarded));
+  return differences(visible(baseline, program), visible(guarded, program));
 }
 
 /** The reports: one naming the user's file for every late step; none for a correct program. */
@@ -161,11 +179,12 @@ export function checkReports(program: Program, baseline: Observation, guarded: O
  * usual value; a write after end runs as Node runs it (its callback gets ERR_STREAM_WRITE_AFTER_END
  * later, unless the response was destroyed, when Node calls none) and its 'error' event never
  * escapes; everything before the first contained call is as without the guard; the client never
- * hangs: a response that had not ended is cut, one that had is what the app sent (where Express's
- * final handler, without the guard, would have closed its connection anyway).
+ * hangs: a response that had not ended, and that the app does not end in the same turn of the
+ * event loop, is cut; one that had is what the app sent (where Express's final handler, without
+ * the guard, would have closed its connection anyway).
  */
 export function checkContained(program: Program, baseline: Observation, contained: Observation): string[] {
-  if (isCorrect(program, baseline)) return differences(visible(baseline), visible(contained));
+  if (isCorrect(program, baseline)) return differences(visible(baseline, program), visible(contained, program));
   const problems: string[] = [];
   const late = lateSteps(program, contained).filter((step) => step.containable !== false);
   for (const step of late) {
@@ -195,7 +214,9 @@ export function checkContained(program: Program, baseline: Observation, containe
     // A response with no body (HEAD, 204, 304) is complete once its headers are in: no cut can show.
     const bodiless = program.method === 'HEAD' || before.statusCode === 204 || before.statusCode === 304;
     if (first.containable === 'throw' && !before.writableEnded && !bodiless) {
-      if (contained.client.fate !== 'reset' && contained.client.fate !== 'cut') problems.push(`contained step ${first.i} on an unfinished response: the client saw ${contained.client.fate}, expected the connection cut`);
+      // The guard closes it at the end of that turn of the event loop, unless the app ended it by then.
+      const endedLater = contained.final.writableEnded;
+      if (!endedLater && contained.client.fate !== 'reset' && contained.client.fate !== 'cut') problems.push(`contained step ${first.i} on an unended response that the app never ended: the client saw ${contained.client.fate}, expected the connection cut`);
     } else if (baseline.client.fate === 'complete' && contained.client.fate === 'complete' && !racy(program, baseline)) {
       // After a contained call the handler goes on where, without the guard, it stopped: a later
       // step may end the connection (next(err) to Express's final handler); what the client did

@@ -1,6 +1,7 @@
 // The differential fuzzer's driver: runs batches of programs in worker processes (one per server
 // and variant, all at once), checks every program, and shrinks failing ones to a smallest program
 // that still fails the same check. Used by test/differential.test.ts and by `npm run fuzz`.
+import { availableParallelism } from 'node:os';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,8 @@ const VARIANT_OF: Record<Check, Variant> = { 'log-identical': 'log', 'log-report
 /** What a run found, per server. */
 export interface RunResult {
   failures: Failure[];
+  /** Failures that did not happen again when their programs ran again (a busy machine's timing). */
+  flaky: number;
   /** Whether the guard has the contain option. */
   containAvailable: boolean;
   programs: number;
@@ -65,10 +68,29 @@ export interface RunResult {
   coverage: Map<ServerKind, { correct: number; kinds: Record<string, number> }>;
 }
 
-/** Run programs on every server in all three variants (nine processes at once) and check them all. */
+/**
+ * Run `jobs`, at most `limit` at a time, in order of their results. Programs time their steps
+ * (timers, a client that waits HANG_MS for an answer): more processes than cores would make a
+ * busy machine, not the guard, decide some outcomes.
+ */
+async function pooled<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const results: T[] = new Array<T>(jobs.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const index = next++;
+      results[index] = await jobs[index]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, lane));
+  return results;
+}
+
+/** Run programs on every server in all three variants (one process per core at a time) and check them all. */
 export async function runAll(batches: Array<{ server: ServerKind; programs: Program[] }>): Promise<RunResult> {
   const variants: Variant[] = ['none', 'log', 'contain'];
-  const outputs = await Promise.all(batches.flatMap(({ server, programs }) => variants.map((variant) => runBatch(server, variant, programs))));
+  const jobs = batches.flatMap(({ server, programs }) => variants.map((variant) => () => runBatch(server, variant, programs)));
+  const outputs = await pooled(jobs, Math.max(1, availableParallelism()));
   const failures: Failure[] = [];
   let containAvailable = true;
   const coverage: RunResult['coverage'] = new Map();
@@ -92,7 +114,39 @@ export async function runAll(batches: Array<{ server: ServerKind; programs: Prog
       }
     });
   });
-  return { failures, containAvailable, coverage, programs: batches.reduce((sum, batch) => sum + batch.programs.length, 0) };
+  const confirmed = await confirm(failures);
+  return { failures: confirmed, flaky: failures.length - confirmed.length, containAvailable, coverage, programs: batches.reduce((sum, batch) => sum + batch.programs.length, 0) };
+}
+
+/** How many more times a failing program runs, baseline and guarded alike, before it counts. */
+const CONFIRMATIONS = 2;
+
+/**
+ * Keep the failures that happen again: the program runs again, without the guard and with it, in
+ * fresh processes, CONFIRMATIONS times, and fails each time. What the guard does to a program is
+ * the same on every run; what a busy machine does to a program's timers and its client is not.
+ */
+async function confirm(failures: Failure[]): Promise<Failure[]> {
+  let kept = failures;
+  for (let round = 0; round < CONFIRMATIONS && kept.length > 0; round++) {
+    const groups = new Map<string, Failure[]>();
+    for (const failure of kept) {
+      const key = `${failure.server} ${VARIANT_OF[failure.check]}`;
+      groups.set(key, [...(groups.get(key) ?? []), failure]);
+    }
+    const next: Failure[] = [];
+    for (const group of groups.values()) {
+      const { server, check: name } = group[0]!;
+      const programs = group.map((failure) => failure.program);
+      const [none, guarded] = await Promise.all([runBatch(server, 'none', programs), runBatch(server, VARIANT_OF[name], programs)]);
+      group.forEach((failure, i) => {
+        const problems = check(failure.check, failure.program, none.observations[i]!, guarded.observations[i]!);
+        if (problems.length > 0) next.push(failure);
+      });
+    }
+    kept = next;
+  }
+  return kept;
 }
 
 /**

@@ -66,7 +66,7 @@ export interface WorkerOutput {
 /** The longest a request may take; a program's own steps take a few milliseconds. */
 const CLIENT_TIMEOUT_MS = 2000;
 /** How long after the program's last step the answer may still come (a sendFile's stream, a deferred 404). */
-const HANG_MS = 60;
+const HANG_MS = 150;
 
 const [serverKind, variant, programsFile, outFile] = process.argv.slice(2) as [ServerKind, Variant, string, string];
 const programs = JSON.parse(readFileSync(programsFile, 'utf8')) as Program[];
