@@ -28,7 +28,7 @@ describe('the npm package', () => {
     tarball = join(work, packed);
     execFileSync('mkdir', ['-p', consumer]);
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, `express@${versionOf('express')}`, `@types/express@${versionOf('@types/express')}`, `@types/node@${versionOf('@types/node')}`], { cwd: consumer, encoding: 'utf8', timeout: 180_000 });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, `express@${versionOf('express')}`, `@types/express@${versionOf('@types/express')}`, `@types/node@${versionOf('@types/node')}`, `fastify@${versionOf('fastify')}`], { cwd: consumer, encoding: 'utf8', timeout: 180_000 });
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -77,6 +77,26 @@ const reports = [];`));
     assert.equal(node(['esm.mjs']).trim(), 'ok function function function');
   });
 
+  it('header-guard/fastify registers from CommonJS and ESM, and reports a late reply.code()', () => {
+    const fastifyApp = (load: string) => `${load}
+const reports = [];
+const app = Fastify();
+app.register(headerGuardPlugin, { logger: { warn: (m) => reports.push(m) } }).after(() => {
+  app.get('/', (request, reply) => { reply.send('ok'); reply.code(500); });
+});
+app.inject('/').then((response) => {
+  if (response.statusCode !== 200 || reports.length !== 1 || !reports[0].includes('reply.code(500)')) { console.error(response.statusCode, reports); process.exit(1); }
+  console.log('ok');
+});`;
+    writeFileSync(join(consumer, 'fastify.cjs'), fastifyApp(`const Fastify = require('fastify');
+const { headerGuardPlugin } = require('header-guard/fastify');`));
+    writeFileSync(join(consumer, 'fastify.mjs'), fastifyApp(`import Fastify from 'fastify';
+import headerGuardPlugin, { headerGuardPlugin as named } from 'header-guard/fastify';
+if (named !== headerGuardPlugin) throw new Error('default export is not headerGuardPlugin');`));
+    assert.equal(node(['fastify.cjs']).trim(), 'ok');
+    assert.equal(node(['fastify.mjs']).trim(), 'ok');
+  });
+
   it('preloads with --require and --import', () => {
     const script = "require('http').createServer((q, s) => { s.end('x'); try { s.setHeader('a', 'b'); console.log('not guarded'); } catch (e) { console.log(e.name); } process.exit(0); }).listen(0, '127.0.0.1', function () { require('http').get('http://127.0.0.1:' + this.address().port); });";
     writeFileSync(join(consumer, 'server.cjs'), script);
@@ -94,6 +114,13 @@ const reports = [];`));
 import headerGuard, { HeaderGuardError, VIOLATION_KINDS, stats, formatCallSite, type Violation, type HeaderGuardOptions, type CallSite } from 'header-guard';
 import { assertNoViolations, expectViolation, getViolations } from 'header-guard/testing';
 import 'header-guard/register';
+import Fastify from 'fastify';
+import headerGuardPlugin, { type HeaderGuardFastifyOptions } from 'header-guard/fastify';
+
+const fastifyOptions: HeaderGuardFastifyOptions = { mode: 'throw', onViolation: (violation, req, res) => console.log(violation.kind, req.url, res.statusCode) };
+void Fastify().register(headerGuardPlugin, fastifyOptions);
+// @ts-expect-error: mode is 'log' or 'throw'
+void Fastify().register(headerGuardPlugin, { mode: 'strict' });
 
 const options: HeaderGuardOptions = {
   mode: 'log',

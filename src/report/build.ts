@@ -123,6 +123,8 @@ export function describeError(error: unknown): string {
 /** The first line of a report: what happened, in plain words. */
 function headline(input: ReportInput): string {
   const { call } = input;
+  // An adapter words its own reports (Fastify: "reached Fastify", a returned value).
+  if (input.headline !== undefined) return input.headline;
   switch (input.kind) {
     case 'late-status': {
       const sent = input.statusCode === undefined ? '' : ` the client got status ${input.statusCode}`;
