@@ -21,6 +21,7 @@ const ENTRIES = [
   { name: 'index', defaultExport: 'headerGuard' },
   { name: 'register' },
   { name: 'testing' },
+  { name: 'adapters/koa' },
   { name: 'runners/node-test', names: [] },
   { name: 'runners/mocha', names: ['mochaHooks'] },
   { name: 'runners/jest', names: [] },

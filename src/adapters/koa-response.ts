@@ -85,8 +85,10 @@ function callText(member: Member, value: unknown, includeValues: boolean): strin
   if (member.name === 'status') return typeof value === 'number' ? `ctx.status = ${value}` : 'ctx.status =';
   if (member.setter) return `ctx.${member.name} =`;
   if (member.name === 'redirect' || member.name === 'attachment' || member.name === 'vary') return `ctx.${member.name}()`;
-  // set/append/remove: the header's name, as the core shows res.set('name').
-  return describeCall(member.name, [value], includeValues).replace(/^res\./, 'ctx.');
+  // set/append/remove: the header's name, as the core shows res.set('name'); values only on request.
+  if (typeof value === 'string') return `ctx.${member.name}('${value.length > 60 ? `${value.slice(0, 60)}…` : value}')`;
+  if (value !== null && typeof value === 'object') return includeValues ? describeCall(member.name, [value], true).replace(/^res\./, 'ctx.') : `ctx.${member.name}({…})`;
+  return `ctx.${member.name}()`;
 }
 
 /** Whether every guard on the response asks for values in reports. */
