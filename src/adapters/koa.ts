@@ -47,6 +47,8 @@ export interface KoaContextLike {
  */
 export type KoaHeaderGuardMiddleware = (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<void>;
 
+const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
 /** Statuses Koa's respond() answers with no body (`statuses.empty`). */
 const EMPTY_STATUSES: ReadonlySet<unknown> = new Set([204, 205, 304]);
 
@@ -79,7 +81,18 @@ export function koaHeaderGuard(options?: HeaderGuardOptions<IncomingMessage, Ser
   const guard = new Guard(resolved);
   return function koaHeaderGuardMiddleware(ctx, next) {
     const res = ctx.res as GuardedResponse;
-    guardResponse(ctx.req, res, guard);
+    if (hasOwn(res, 'statusCode') && !hasOwn(res, kState)) {
+      // Koa's handleRequest() assigned `res.statusCode = 404` before any middleware, which gave
+      // this response its own statusCode; the core would turn it into an own accessor, and a
+      // per-response accessor takes the response off V8's fast paths. It was the last property
+      // added, so removing it is cheap: the prototype's accessor then serves it from the state.
+      const code = res.statusCode;
+      delete (res as { statusCode?: number }).statusCode;
+      guardResponse(ctx.req, res, guard);
+      res.statusCode = code;
+    } else {
+      guardResponse(ctx.req, res, guard);
+    }
     const response = ctx.response as KoaResponseLike;
     patchKoaResponse(Object.getPrototypeOf(response) as object);
     const state = res[kState];
