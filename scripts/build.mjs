@@ -22,6 +22,7 @@ const ENTRIES = [
   { name: 'register' },
   { name: 'testing' },
   { name: 'adapters/fastify', defaultExport: 'headerGuardPlugin' },
+  { name: 'adapters/koa' },
   { name: 'runners/node-test', names: [] },
   { name: 'runners/mocha', names: ['mochaHooks'] },
   { name: 'runners/jest', names: [] },

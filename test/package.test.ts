@@ -3,7 +3,7 @@
 // imported and type-checked from CommonJS, ESM and TypeScript.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ const BIN = join(ROOT, 'node_modules', '.bin');
 const work = mkdtempSync(join(tmpdir(), 'header-guard-package-'));
 const consumer = join(work, 'consumer');
 let tarball = '';
+let koaPulledByExpressInstall = true;
 
 const versionOf = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -29,6 +30,9 @@ describe('the npm package', () => {
     execFileSync('mkdir', ['-p', consumer]);
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, `express@${versionOf('express')}`, `@types/express@${versionOf('@types/express')}`, `@types/node@${versionOf('@types/node')}`, `fastify@${versionOf('fastify')}`], { cwd: consumer, encoding: 'utf8', timeout: 180_000 });
+    // Koa is an optional peer: an Express (and Fastify) install pulls nothing of it.
+    koaPulledByExpressInstall = existsSync(join(consumer, 'node_modules', 'koa'));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `koa@${versionOf('koa')}`, `@types/koa@${versionOf('@types/koa')}`], { cwd: consumer, encoding: 'utf8', timeout: 180_000 });
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -97,6 +101,26 @@ if (named !== headerGuardPlugin) throw new Error('default export is not headerGu
     assert.equal(node(['fastify.mjs']).trim(), 'ok');
   });
 
+  it('has header-guard/koa from CommonJS and ESM, and an Express install pulls no Koa', () => {
+    assert.equal(koaPulledByExpressInstall, false);
+    const koaApp = (load: string) => `${load}
+const reports = [];
+const app = new Koa();
+app.use(koaHeaderGuard({ logger: { warn: (m) => reports.push(m) } }));
+app.use((ctx) => { ctx.body = 'ok'; setTimeout(() => { ctx.status = 500; }, 5); });
+const server = app.listen(0, '127.0.0.1', async () => {
+  await (await fetch('http://127.0.0.1:' + server.address().port + '/')).text();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  server.close();
+  if (reports.length !== 1 || !reports[0].includes('ctx.status = 500')) { console.error(reports); process.exit(1); }
+  console.log('ok');
+});`;
+    writeFileSync(join(consumer, 'koa.cjs'), koaApp("const Koa = require('koa');\nconst { koaHeaderGuard } = require('header-guard/koa');"));
+    writeFileSync(join(consumer, 'koa.mjs'), koaApp("import Koa from 'koa';\nimport { koaHeaderGuard } from 'header-guard/koa';"));
+    assert.equal(node(['koa.cjs']).trim(), 'ok');
+    assert.equal(node(['koa.mjs']).trim(), 'ok');
+  });
+
   it('preloads with --require and --import', () => {
     const script = "require('http').createServer((q, s) => { s.end('x'); try { s.setHeader('a', 'b'); console.log('not guarded'); } catch (e) { console.log(e.name); } process.exit(0); }).listen(0, '127.0.0.1', function () { require('http').get('http://127.0.0.1:' + this.address().port); });";
     writeFileSync(join(consumer, 'server.cjs'), script);
@@ -121,6 +145,7 @@ const fastifyOptions: HeaderGuardFastifyOptions = { mode: 'throw', onViolation: 
 void Fastify().register(headerGuardPlugin, fastifyOptions);
 // @ts-expect-error: mode is 'log' or 'throw'
 void Fastify().register(headerGuardPlugin, { mode: 'strict' });
+import { koaHeaderGuard, type KoaHeaderGuardMiddleware } from 'header-guard/koa';
 
 const options: HeaderGuardOptions = {
   mode: 'log',
@@ -140,9 +165,10 @@ const error: HeaderGuardError | undefined = undefined;
 const kind: Violation['kind'] = expectViolation('late-status').kind;
 const count: number = stats().total + getViolations().length;
 assertNoViolations();
+const koaGuard: KoaHeaderGuardMiddleware = koaHeaderGuard({ mode: 'throw' });
 // @ts-expect-error: mode is 'log' or 'throw'
 headerGuard({ mode: 'strict' });
-export { error, kind, count };
+export { error, kind, count, koaGuard };
 `;
     writeFileSync(join(consumer, 'consumer.cts'), source);
     writeFileSync(join(consumer, 'consumer.mts'), source);
@@ -151,5 +177,22 @@ export { error, kind, count };
       files: ['consumer.cts', 'consumer.mts'],
     }));
     node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+  });
+
+  it("type-checks koaHeaderGuard() in Koa's own app.use() (@types/koa needs skipLibCheck: its d.ts fails on content-disposition's)", () => {
+    const source = `import Koa from 'koa';
+import { koaHeaderGuard } from 'header-guard/koa';
+const app = new Koa<{ user?: string }>();
+app.use(koaHeaderGuard({ onViolation: (violation, req, res) => console.log(violation.kind, req.url, res.statusCode) }));
+app.use((ctx) => { ctx.body = ctx.state.user ?? 'ok'; });
+export { app };
+`;
+    writeFileSync(join(consumer, 'koa-consumer.cts'), source);
+    writeFileSync(join(consumer, 'koa-consumer.mts'), source);
+    writeFileSync(join(consumer, 'tsconfig.koa.json'), JSON.stringify({
+      compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'ES2022', strict: true, noEmit: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] },
+      files: ['koa-consumer.cts', 'koa-consumer.mts'],
+    }));
+    node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.koa.json']);
   });
 });
