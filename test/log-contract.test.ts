@@ -371,6 +371,61 @@ describe('regressions of the log-mode contract', () => {
   });
 });
 
+describe('containment (contain: true)', () => {
+  /** A plain node:http server whose handler is `handler`, guarded with contain, or bare. */
+  async function contained(handler: http.RequestListener, guarded: boolean) {
+    const { violations, onViolation } = collector();
+    const guard = headerGuard({ contain: true, onViolation });
+    const server = await listen((req, res) => (guarded ? guard(req, res, () => handler(req, res)) : handler(req, res)));
+    try {
+      return { result: await request(server.url, { timeout: 3000 }), violations };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('a late call the app catches, then ends the response: the client gets the whole answer, as without the guard', async () => {
+    const handler: http.RequestListener = (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      try {
+        res.writeHead(500); // late, caught by the app
+      } catch {
+        // the app's own try/catch
+      }
+      res.end('complete');
+    };
+    const bare = await contained(handler, false);
+    const { result, violations } = await contained(handler, true);
+    assert.equal(result.error, undefined);
+    assert.equal(result.body, bare.result.body);
+    assert.equal(result.status, 200);
+    assert.deepEqual(violations.map((v) => v.kind), ['late-header']);
+  });
+
+  it('a late header from a timer on an unended response: not thrown, and the connection is cut, never hung', async () => {
+    const { result, violations } = await contained((req, res) => {
+      res.writeHead(200);
+      res.write('partial');
+      setTimeout(() => res.setHeader('x-late', '1'), 5); // would kill the process without contain
+    }, true);
+    assert.ok(result.error !== undefined, 'the client sees a cut response');
+    assert.equal(result.body, 'partial');
+    assert.deepEqual(violations.map((v) => v.kind), ['late-header']);
+  });
+
+  it('a write after end: the callback gets Node\'s error, and no listener is needed for the error event', async () => {
+    const seen: string[] = [];
+    const { result, violations } = await contained((req, res) => {
+      res.end('done');
+      res.write('more', (error) => seen.push(String((error as { code?: unknown } | null | undefined)?.code)));
+    }, true);
+    await settle(30);
+    assert.equal(result.body, 'done');
+    assert.deepEqual(seen, ['ERR_STREAM_WRITE_AFTER_END']);
+    assert.deepEqual(violations.map((v) => v.kind), ['write-after-end']);
+  });
+});
+
 describe('several guards on one response', () => {
   it("a sub-app's own guard joins the app's: each gets the report, with its own options", async () => {
     const outer = collector();
