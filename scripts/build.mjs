@@ -21,6 +21,8 @@ const ENTRIES = [
   { name: 'index', defaultExport: 'headerGuard' },
   { name: 'register' },
   { name: 'testing' },
+  { name: 'adapters/nest' },
+  { name: 'adapters/outgoing' },
   { name: 'runners/node-test', names: [] },
   { name: 'runners/mocha', names: ['mochaHooks'] },
   { name: 'runners/jest', names: [] },
