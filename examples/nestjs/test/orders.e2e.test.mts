@@ -76,9 +76,9 @@ describe('orders (NestJS) under header-guard', () => {
     assert.deepEqual(kinds, ['error-after-send', 'late-status', 'double-send'], violations.map((v) => v.message).join('\n'));
     const filter = readFileSync(new URL('../src/export.filter.mts', import.meta.url), 'utf8').split('\n');
     const [thrown, status] = violations;
-    assert.equal(thrown?.offending.line, line('throw new Error(`no total'));
-    assert.equal(status?.offending.file.endsWith('src/export.filter.mts'), true);
-    assert.equal(status?.offending.line, line('res.status(500)', filter));
+    assert.equal(thrown?.offendingStack[0]?.line, line('throw new Error(`no total'));
+    assert.equal(status?.offendingStack[0]?.file.endsWith('src/export.filter.mts'), true);
+    assert.equal(status?.offendingStack[0]?.line, line('res.status(500)', filter));
     for (const report of violations) {
       assert.equal(report.firstSent?.line, line("res.write('id,total\\n')"), report.message);
       assert.match(report.message, /handled by OrdersController\.exportCsv/);
@@ -91,7 +91,7 @@ describe('orders (NestJS) under header-guard', () => {
     const [report] = violations;
     assert.equal(violations.length, 1, violations.map((v) => v.message).join('\n'));
     assert.equal(report?.kind, 'error-after-send');
-    assert.equal(report?.offending.line, line('throw new Error(`audit log'));
+    assert.equal(report?.offendingStack[0]?.line, line('throw new Error(`audit log'));
     assert.equal(report?.firstSent?.line, line('res.json({ id: Number(id), total: 42 })'));
   });
 });
