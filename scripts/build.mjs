@@ -23,6 +23,8 @@ const ENTRIES = [
   { name: 'testing' },
   { name: 'adapters/fastify', defaultExport: 'headerGuardPlugin' },
   { name: 'adapters/koa' },
+  { name: 'adapters/nest' },
+  { name: 'adapters/outgoing' },
   { name: 'runners/node-test', names: [] },
   { name: 'runners/mocha', names: ['mochaHooks'] },
   { name: 'runners/jest', names: [] },

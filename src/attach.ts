@@ -8,11 +8,11 @@
  * contained if any has `contain` (and none throws); capture follows the most demanding; hangs
  * are watched with the first guard that watches hangs, and reported to all.
  */
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { ClientRequest, ServerResponse, type IncomingMessage } from 'node:http';
 import type { Guard } from './guard.js';
 import { patchPrototypes } from './patch/prototypes.js';
 import { guardStatusCode } from './patch/status-code.js';
-import { headersSent, ResponseState, trace, type GuardedResponse } from './state.js';
+import { headersSent, ResponseState, trace, type GuardedResponse, type Subject } from './state.js';
 import { kState } from './symbols.js';
 
 const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
@@ -69,9 +69,43 @@ export function adoptEveryResponse(guard: Guard): void {
  * these methods (an outgoing ClientRequest), nothing happens.
  */
 export function adopt(res: GuardedResponse): ResponseState | undefined {
-  if (processGuard === undefined || !(res instanceof ServerResponse)) return undefined;
+  if (!(res instanceof ServerResponse)) return outgoing !== undefined && (res as unknown) instanceof ClientRequest ? adoptRequest(res as unknown as ClientRequest, outgoing) : undefined;
+  if (processGuard === undefined) return undefined;
   const req = (res as { req?: unknown }).req;
   if (req === null || typeof req !== 'object') return undefined;
   guardResponse(req as IncomingMessage, res, processGuard);
   return hasOwn(res, kState) ? res[kState] : undefined;
+}
+
+/** The guard that adopts outgoing requests, and how it names them (adapters/outgoing.ts). */
+interface OutgoingAdoption {
+  guard: Guard;
+  /** What an outgoing request is called in reports, and the fields its reports read. */
+  describe: (request: ClientRequest) => { subject: Subject; req: IncomingMessage };
+}
+
+let outgoing: OutgoingAdoption | undefined;
+
+/**
+ * Let a guard adopt every outgoing ClientRequest (http and https) a wrapper meets without state,
+ * from then on; `undefined` stops it. A ClientRequest shares OutgoingMessage's methods with
+ * server responses, so the wrappers already see its calls (internal; adapters/outgoing.ts).
+ */
+export function adoptOutgoingRequests(adoption: OutgoingAdoption | undefined): void {
+  outgoing = adoption;
+}
+
+/** Give an outgoing request its state: its calls are checked like a response's from now on. */
+function adoptRequest(request: ClientRequest, adoption: OutgoingAdoption): ResponseState | undefined {
+  try {
+    const { subject, req } = adoption.describe(request);
+    const guarded = request as unknown as GuardedResponse;
+    const state = new ResponseState(adoption.guard, req, guarded);
+    state.subject = subject;
+    guarded[kState] = state;
+    return state;
+  } catch (error) {
+    trace('could not guard an outgoing request: %O', error);
+    return undefined;
+  }
 }

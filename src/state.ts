@@ -57,6 +57,12 @@ export function recordCall(sendRecord: SendRecord): string {
   return describeCall(sendRecord.method, sendRecord.status === undefined ? [] : [sendRecord.status]);
 }
 
+/** A described call as this message's reports show it: `res.setHeader('x')` on an outgoing request is `proxyReq.setHeader('x')`. */
+export function callOn(state: ResponseState, call: string): string {
+  const subject = state.subject;
+  return subject === undefined || !call.startsWith('res.') ? call : `${subject.receiver}.${call.slice(4)}`;
+}
+
 /**
  * What became of an error of throw mode that Express caught: `passed` on through next(),
  * `handled` by an app's own error handler (arity 4) that did not pass it on, or `surfaced` by
@@ -66,6 +72,27 @@ export interface Pending {
   error: Error;
   fate: 'passed' | 'handled' | 'surfaced';
 }
+
+/**
+ * What a guarded message is when it is not a server response (an outgoing ClientRequest,
+ * attach.ts): how its calls are named (`proxyReq.setHeader('x-id')`), what its headers are
+ * called in sentences, and the request line its reports print instead of the incoming request's.
+ */
+export interface Subject {
+  /** The name calls are shown on: `proxyReq`, `request`. */
+  receiver: string;
+  /** "the request's headers", in sentences. */
+  headers: string;
+  /** The report's last line: `outgoing request: GET http://127.0.0.1:4000/api/x` (no query string). */
+  requestLine: string;
+}
+
+/**
+ * More lines for a response's reports, computed only when a report is built (an adapter's
+ * "handled by OrdersController.findOne (src/orders.controller.ts:21)"). Never throws into the
+ * guard: a failing annotation is left out.
+ */
+export type Annotation = (report: { kind: ViolationKind; lateCallHasUserFrame: boolean }) => string | readonly string[] | undefined;
 
 /** Per-response state (internal). */
 export class ResponseState {
@@ -129,6 +156,10 @@ export class ResponseState {
   guardedNext: AnyFunction | undefined = undefined;
   /** Guards that joined after the first one (several guards on one response, see attach.ts). */
   more: Guard[] | undefined = undefined;
+  /** Set for a message that is not a server response (an outgoing request, attach.ts). */
+  subject: Subject | undefined = undefined;
+  /** Lines adapters add to this response's reports (annotate.ts). */
+  annotations: Annotation[] | undefined = undefined;
 
   constructor(
     /** The first guard that saw the response: its hang watch and timeline settings apply. */
@@ -174,7 +205,7 @@ export function record(state: ResponseState, skip: AnyFunction, method: string, 
 /** The record as a report of `guard` shows it. */
 export function earlier(state: ResponseState, guard: Guard, sendRecord: SendRecord | undefined): EarlierEvent | undefined {
   if (sendRecord === undefined) return undefined;
-  const event: EarlierEvent = { call: recordCall(sendRecord), frames: holderFrames(sendRecord.stack, guard.frames), at: sendRecord.at };
+  const event: EarlierEvent = { call: callOn(state, recordCall(sendRecord)), frames: holderFrames(sendRecord.stack, guard.frames), at: sendRecord.at };
   if (sendRecord.stack === undefined) {
     event.notCaptured = guard.options.capture === 'adaptive'
       ? 'not captured: capture is adaptive, and the next report on this route names it'

@@ -135,12 +135,14 @@ export function writeBefore(name: string): Before {
   return (state, self, wrapper, _argc, chunk, encoding) => {
     if (writableEnded(self)) return state.quiet > 0 ? PASS : writeAfterEnd(state, self, wrapper, name, 'res.write()');
     if (state.guard.options.lint) lintBody(state, wrapper, 'res.write()', chunk, encoding);
-    return runOrdinary(state, wrapper, name, undefined, state.watched ? RUN : PASS);
+    return runOrdinary(state, wrapper, name, undefined, state.watched || state.subject !== undefined ? RUN : PASS);
   };
 }
 
 /** After `write`: progress for the hang watch. */
 export const writeAfter: After = (state, self, wrapper, step, threw) => {
+  // An outgoing request has no writeHead: its headers go out with its first write or its end.
+  if (state.subject !== undefined && state.sent === undefined && (step & QUIET) === 0 && !threw) noteFlush(state, wrapper);
   if ((step & QUIET) === 0 && !threw && state.watched) progress(state, wrapper, 'write');
   finish(state, self, wrapper, step, threw);
 };
@@ -160,6 +162,7 @@ export function endBefore(name: string): Before {
 
 /** After `end`: where the response ended (the call that sent it, when one call did both), lint, hang watch. */
 export const endAfter: After = (state, self, wrapper, step, threw) => {
+  if (state.subject !== undefined && state.sent === undefined && (step & QUIET) === 0 && !threw) noteFlush(state, wrapper);
   if ((step & QUIET) === 0 && state.ended === undefined && writableEnded(self)) {
     const skip = outermost(state, wrapper);
     const sent = state.sent;

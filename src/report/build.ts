@@ -89,6 +89,10 @@ export interface ReportInput {
   offendingLabel?: string;
   /** More lines before the request line: who set a header before, each setter of a duplicate. */
   notes?: string[];
+  /** Lines adapters added to this response's reports (annotate.ts), before the request line. */
+  annotations?: string[];
+  /** The message is an outgoing request, not a server response (state.ts Subject). */
+  subject?: { headers: string; requestLine: string };
 }
 
 /** The request method, its path (without the query string unless asked), and the matched route when Express knows it (internal). */
@@ -125,14 +129,15 @@ function headline(input: ReportInput): string {
   const { call } = input;
   // An adapter words its own reports (Fastify: "reached Fastify", a returned value).
   if (input.headline !== undefined) return input.headline;
+  const headers = input.subject?.headers ?? 'the response headers';
   switch (input.kind) {
     case 'late-status': {
       const sent = input.statusCode === undefined ? '' : ` the client got status ${input.statusCode}`;
       const never = typeof input.requestedStatus === 'number' ? ` and never sees ${input.requestedStatus}` : '';
-      return `${call} was called after the response headers were sent:${sent}${never}.`;
+      return `${call} was called after ${headers} were sent:${sent}${never}.`;
     }
     case 'late-header':
-      return `${call} was called after the response headers were sent (Node: "Cannot set headers after they are sent to the client").`;
+      return `${call} was called after ${headers} were sent (Node: "Cannot set headers after they are sent to the client").`;
     case 'double-send':
       return input.stillSending === true
         ? `${call} was called while ${input.firstSent?.call ?? 'an earlier call'} is still sending the response.`
@@ -176,7 +181,7 @@ export function buildViolation(input: ReportInput): Violation {
   // One call often both sends and ends (res.json()): then it is shown once.
   const endedByFirst = ended !== undefined && ended === first;
   if (first !== undefined) {
-    const label = input.stillSending === true ? 'still sending since' : endedByFirst ? 'sent and ended by' : 'first sent by';
+    const label = input.subject !== undefined ? `${input.subject.headers} were sent by` : input.stillSending === true ? 'still sending since' : endedByFirst ? 'sent and ended by' : 'first sent by';
     lines.push(`  ${label} ${first.call}, ${ago(first.at, input.at)}:`, ...frameLines(first.frames, first.notCaptured), ...withCode(first.frames));
   } else if (input.kind !== 'hang' && input.kind !== 'duplicate-header') {
     lines.push('  first sent: before header-guard saw this response (mount headerGuard() earlier to know where)');
@@ -185,7 +190,8 @@ export function buildViolation(input: ReportInput): Violation {
     lines.push(`  ended by ${ended.call}, ${ago(ended.at, input.at)}:`, ...frameLines(ended.frames, ended.notCaptured));
   }
   if (input.notes !== undefined) lines.push(...input.notes);
-  lines.push(`  request: ${facts.method} ${facts.path}${facts.route === undefined ? '' : ` (route ${facts.route})`}`);
+  if (input.annotations !== undefined) lines.push(...input.annotations);
+  lines.push(input.subject !== undefined ? `  ${input.subject.requestLine}` : `  request: ${facts.method} ${facts.path}${facts.route === undefined ? '' : ` (route ${facts.route})`}`);
   if (input.timeline !== undefined && input.timeline.length > 0) {
     lines.push('  timeline (ms since header-guard saw the response):');
     for (const event of input.timeline) lines.push(`    ${`+${event.at.toFixed(1)}`.padStart(8)}  ${event.text}`);

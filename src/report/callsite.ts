@@ -170,8 +170,8 @@ export function isUserFrame(site: CallSite, ignore: readonly (string | RegExp)[]
   return ignore.length === 0 || !ignored(file, ignore);
 }
 
-/** Whether a frame belongs to the guard itself (internal). */
-function isOwnFrame(site: CallSite): boolean {
+/** Whether a frame belongs to the guard itself (internal; adapters/outgoing.ts reads it too). */
+export function isOwnFrame(site: CallSite): boolean {
   return (ownDir !== undefined && site.file.startsWith(ownDir)) || isOwnScript(site);
 }
 

@@ -9,13 +9,13 @@
  */
 import { isNativeError } from 'node:util/types';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { captureStack, framesToShow, holderFrames, type StackHolder } from './callsite.js';
+import { captureStack, framesToShow, holderFrames, isUserFrame, type StackHolder } from './callsite.js';
 import { buildViolation, type ReportInput } from './build.js';
 import { HeaderGuardError } from '../errors.js';
 import { routeKey, type Guard } from '../guard.js';
 import { REPORT_ONLY_KINDS } from '../kinds.js';
 import type { ResolvedOptions } from '../options.js';
-import { earlier, guardsOf, headersSent, note, now, statusSent, trace, writableEnded, type AnyFunction, type ResponseState } from '../state.js';
+import { callOn, earlier, guardsOf, headersSent, note, now, statusSent, trace, writableEnded, type AnyFunction, type ResponseState } from '../state.js';
 import { count } from '../stats.js';
 import type { CallSite, Violation, ViolationKind } from '../types.js';
 
@@ -54,6 +54,21 @@ function safeStack(error: Error): unknown {
   }
 }
 
+/** The lines adapters added to this response's reports (annotate.ts), each computed now; one that throws is left out. */
+function annotationLines(state: ResponseState, kind: ViolationKind, lateCallHasUserFrame: boolean): string[] {
+  const lines: string[] = [];
+  for (const annotation of state.annotations ?? []) {
+    try {
+      const result = annotation({ kind, lateCallHasUserFrame });
+      if (typeof result === 'string') lines.push(result);
+      else if (result !== undefined) for (const line of result) if (typeof line === 'string') lines.push(line);
+    } catch (error) {
+      trace('an annotation failed: %O', error);
+    }
+  }
+  return lines;
+}
+
 /** The report of one guard, built with its own frame, value and code-frame options. */
 function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, call: string, offending: StackHolder | undefined, details: FlagDetails, at: number): Violation {
   const res = state.res;
@@ -79,6 +94,8 @@ function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, c
   if (details.headline !== undefined) input.headline = details.headline;
   if (details.offendingLabel !== undefined) input.offendingLabel = details.offendingLabel;
   if (details.notes !== undefined) input.notes = details.notes;
+  if (state.subject !== undefined) input.subject = state.subject;
+  if (state.annotations !== undefined) input.annotations = annotationLines(state, kind, offendingFrames.length > 0 && isUserFrame(offendingFrames[0]!, guard.frames.ignore));
   const firstRecord = state.sent ?? state.claim;
   const first = earlier(state, guard, firstRecord);
   if (first !== undefined) input.firstSent = first;
@@ -94,8 +111,9 @@ function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, c
  * `defer`). Otherwise the call runs on as it would without the guard, and the result says whether
  * what Node throws or emits for it is to be contained (`true`: a guard has the contain option).
  */
-export function flag(state: ResponseState, kind: ViolationKind, call: string, skip: AnyFunction | undefined, details: FlagDetails = {}): boolean | HeaderGuardError {
+export function flag(state: ResponseState, kind: ViolationKind, described: string, skip: AnyFunction | undefined, details: FlagDetails = {}): boolean | HeaderGuardError {
   const guards = guardsOf(state);
+  const call = callOn(state, described);
   let thrownBy: Violation | undefined;
   let contain = false;
   try {
