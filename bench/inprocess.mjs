@@ -3,7 +3,10 @@
 // (bench/inprocess-worker.js) for one variant, NODE_ENV and route; variants are interleaved
 // round by round and the report gives the median of the per-round ratios against bare Express.
 //
-//   npm run bench:inprocess [-- --rounds 7]
+//   npm run bench:inprocess [-- --rounds 5] [--write]
+//
+// The default is that of the run the README publishes. The report goes to stdout; --write also
+// replaces bench/results-inprocess.md (tracked: write it only for a run you mean to publish).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { median } from './median.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, write: { type: 'boolean', default: false } } });
 const ROUNDS = Number(values.rounds);
 const VARIANTS = ['bare', 'noop', 'guard'];
 const ENVS = ['production', 'development'];
@@ -58,7 +61,7 @@ for (const env of ENVS) {
   }
 }
 const table = rows.join('\n');
-writeFileSync(join(here, 'results-inprocess.md'), `# In-process benchmark results
+const report = `# In-process benchmark results
 
 Express 5 on real \`IncomingMessage\`/\`ServerResponse\` objects over a socket that drops what it is
 given: no HTTP parser, no kernel, so the ratios are larger than \`results.md\`'s (the same µs
@@ -69,6 +72,7 @@ interleaved; medians of the per-round values. Node ${process.version}, ${new Dat
 
 ${table}
 
-Command: \`npm run bench:inprocess -- --rounds ${ROUNDS}\`.
-`);
+Command: \`npm run bench:inprocess -- --rounds ${ROUNDS} --write\`.
+`;
+if (values.write) writeFileSync(join(here, 'results-inprocess.md'), report);
 console.log(table);

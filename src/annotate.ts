@@ -7,7 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { HeaderGuardError } from './errors.js';
-import { flag } from './report/flag.js';
+import { flag, newErrorAfterSend } from './report/flag.js';
 import { answered, type AnyFunction, type Annotation, type GuardedResponse, type ResponseState } from './state.js';
 import { kState } from './symbols.js';
 
@@ -42,9 +42,7 @@ export function annotate(res: ServerResponse, annotation: Annotation): boolean {
 export function reportErrorAfterSend(res: ServerResponse, error: unknown, call: string, skip: AnyFunction): HeaderGuardError | undefined {
   const state = stateOf(res);
   if (state === undefined || !answered(state)) return undefined;
-  const reported = (state.reportedErrors ??= []);
-  if (reported.includes(error)) return undefined;
-  reported.push(error);
+  if (!newErrorAfterSend(state, error)) return undefined;
   const verdict = flag(state, 'error-after-send', call, skip, { error, defer: true });
   return typeof verdict === 'object' ? verdict : undefined;
 }

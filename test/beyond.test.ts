@@ -49,13 +49,19 @@ for (const [version, express] of EXPRESS_VERSIONS) {
 
     it('a stream that keeps writing, a slow response that ends, a client that goes away: nothing', async () => {
       assert.deepEqual(await run(express, '/streams', { hangTimeoutMs: 80 }, 300), []);
-      assert.deepEqual(await run(express, '/slow-but-ends', { hangTimeoutMs: 80 }, 200), []);
+      // Answers at 60 ms, well inside the timeout, even on a paused machine.
+      assert.deepEqual(await run(express, '/slow-but-ends', { hangTimeoutMs: 400 }, 500), []);
       // The client drops the connection at 30 ms, before the 80 ms are up.
       assert.deepEqual(await run(express, '/stalls-after-write', { hangTimeoutMs: 80 }, 30), []);
     });
 
     it('hangTimeoutMs: 0 turns it off', async () => {
       assert.deepEqual(await run(express, '/never-answers', { hangTimeoutMs: 0 }, 150), []);
+    });
+
+    it('in throw mode a hang is reported, never thrown (the sweep has no caller to throw to)', async () => {
+      const violations = await run(express, '/never-answers', { mode: 'throw', hangTimeoutMs: 80 }, 200);
+      assert.deepEqual(violations.map((v) => v.kind), ['hang']);
     });
   });
 

@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { Request, Response } from 'express';
 import { ErrorCodes, headerGuard, type HeaderGuardOptions } from '../src/index.js';
+import { Guard } from '../src/guard.js';
+import { resolveOptions } from '../src/options.js';
 import { EXPRESS_VERSIONS, collector, requestApp, settle } from './helpers.js';
 
 describe('options', () => {
@@ -33,6 +35,32 @@ describe('options', () => {
   it('accepts no options, and console as a logger', () => {
     assert.equal(typeof headerGuard(), 'function');
     assert.equal(typeof headerGuard({ mode: 'throw', logger: console, onViolation: () => undefined }), 'function');
+  });
+
+  /** The defaults resolved under a NODE_ENV. */
+  function defaultsUnder(env: string | undefined) {
+    const previous = process.env.NODE_ENV;
+    if (env === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = env;
+    try {
+      return resolveOptions(undefined);
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  }
+
+  it('defaults by NODE_ENV, as the README tables say', () => {
+    const production = defaultsUnder('production');
+    assert.deepEqual([production.mode, production.contain, production.capture, production.dedupeWindowMs, production.hangTimeoutMs, production.codeFrame], ['log', false, 'adaptive', 60_000, 0, false]);
+    const development = defaultsUnder(undefined);
+    assert.deepEqual([development.mode, development.contain, development.capture, development.dedupeWindowMs, development.hangTimeoutMs], ['log', false, 'always', 0, 30_000]);
+    assert.deepEqual([development.frames, development.includeValues, development.trackHeaders, development.lint], [3, false, false, false]);
+  });
+
+  it('hangTimeoutMs: 0 means no hang watch at all, not the default', () => {
+    assert.equal(resolveOptions({ hangTimeoutMs: 0 }).hangTimeoutMs, 0);
+    assert.equal(new Guard(resolveOptions({ hangTimeoutMs: 0 })).hangWatch, undefined);
+    assert.notEqual(new Guard(resolveOptions({ hangTimeoutMs: 50 })).hangWatch, undefined);
   });
 });
 

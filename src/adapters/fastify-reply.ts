@@ -19,7 +19,7 @@ import { isNativeError, isPromise } from 'node:util/types';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderGuardError } from '../errors.js';
 import { describeError } from '../report/build.js';
-import { flag, type FlagDetails } from '../report/flag.js';
+import { flag, newErrorAfterSend, type FlagDetails } from '../report/flag.js';
 import { headersSent, note, now, record, statusSent, type AnyFunction, type ResponseState, type SendRecord } from '../state.js';
 
 /** Where a reply keeps its record (one own property per reply). */
@@ -249,8 +249,7 @@ export const OPTIONAL_WRAPPERS: ReadonlyArray<readonly [string, ReplyMethod]> = 
  */
 function errorAfterSend(reply: ReplyLike, guard: ReplyGuard, error: unknown, skip: AnyFunction | undefined, how: 'throw' | 'rejection'): void {
   const state = guard.state;
-  if (error instanceof HeaderGuardError || state.reportedErrors?.includes(error) === true) return;
-  (state.reportedErrors ??= []).push(error);
+  if (!newErrorAfterSend(state, error)) return;
   const fate = how === 'throw' ? 'Fastify passes it to reply.send(), which drops it (it logs only a warning, and only with its logger on)' : 'Fastify only logs "Promise errored, but reply.sent = true was set"';
   flag(state, 'error-after-send', how === 'throw' ? 'throw' : 'rejected promise', skip, {
     error,

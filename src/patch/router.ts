@@ -5,8 +5,7 @@
  * rethrown once the response is over, so a strict test run fails.
  */
 import { HeaderGuardError } from '../errors.js';
-import { flag } from '../report/flag.js';
-import { isHeadersSent } from './contain.js';
+import { flag, newErrorAfterSend } from '../report/flag.js';
 import onFinished from 'on-finished';
 import { answered, trace, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
 import { kPatched, kState } from '../symbols.js';
@@ -63,11 +62,7 @@ function surfacePending(state: ResponseState): void {
 /** next() or next(err) after the response was sent; each error and the first plain next() are reported once. */
 function lateNext(state: ResponseState, guarded: AnyFunction, err: unknown): void {
   if (err && err !== 'route' && err !== 'router') {
-    // Node's "Cannot set headers" from a late call reported already, on its way to the error handlers.
-    if (state.lateThrew && isHeadersSent(err)) return;
-    state.reportedErrors ??= [];
-    if (state.reportedErrors.includes(err)) return;
-    state.reportedErrors.push(err);
+    if (!newErrorAfterSend(state, err)) return;
     // next(err) is Express's own call (from its catch or a rejected promise): throwing here would
     // replace the app's error. The error goes on unchanged; in throw mode it is tracked, and
     // rethrown as a HeaderGuardError if no error handler of the app deals with it.

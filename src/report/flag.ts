@@ -12,6 +12,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { captureStack, framesToShow, holderFrames, isUserFrame, type StackHolder } from './callsite.js';
 import { buildViolation, type ReportInput } from './build.js';
 import { HeaderGuardError } from '../errors.js';
+import { isHeadersSent } from '../patch/contain.js';
 import { routeKey, type Guard } from '../guard.js';
 import { REPORT_ONLY_KINDS } from '../kinds.js';
 import type { ResolvedOptions } from '../options.js';
@@ -38,6 +39,21 @@ export interface FlagDetails {
   headline?: string;
   offendingLabel?: string;
   notes?: string[];
+}
+
+/**
+ * Whether an error that reached a framework after the response was answered is new: not the
+ * guard's own HeaderGuardError, not one reported already, and not Node's "Cannot set headers"
+ * from a late call reported already (log mode lets that call throw as Node does). A new one is
+ * remembered, so each error is reported once, as it travels through routers and error handlers.
+ */
+export function newErrorAfterSend(state: ResponseState, error: unknown): boolean {
+  if (HeaderGuardError.isError(error)) return false;
+  if (state.lateThrew && isHeadersSent(error)) return false;
+  const reported = (state.reportedErrors ??= []);
+  if (reported.includes(error)) return false;
+  reported.push(error);
+  return true;
 }
 
 /** Whether a violation of this kind throws for this guard: throw mode, unless the kind is in `logOnly` or only ever reported. */
