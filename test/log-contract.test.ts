@@ -197,6 +197,28 @@ describe('regressions of the log-mode contract', () => {
     }
   });
 
+  it('a late status is compared with the status the client got: setting it back is no violation', async () => {
+    const { violations, onViolation } = collector();
+    const [, express] = EXPRESS_VERSIONS[1]!;
+    const app = express();
+    app.use(headerGuard({ onViolation }));
+    app.get('/', (req, res) => {
+      res.status(201).send('created');
+      res.status(500); // late: the client got 201
+      res.status(201); // back to what the client got: changes nothing it sees
+    });
+    const server = await listen(app);
+    try {
+      const got = await request(server.url);
+      await settle();
+      assert.equal(got.status, 201);
+      assert.deepEqual(violations.map((v) => v.call), ['res.status(500)']);
+      assert.match(violations[0]!.message, /the client got status 201 and never sees 500/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a late res.statusCode = 500 inside a res.format() callback is reported', async () => {
     const { violations, onViolation } = collector();
     const [, express] = EXPRESS_VERSIONS[1]!;

@@ -1,9 +1,10 @@
-// npm run bench:koa: CPU per request of a bare Koa 3 app, the same app behind a no-op
-// middleware and behind koaHeaderGuard(), under NODE_ENV=production and development, measured
-// as bench/run.mjs measures Express (server processes, autocannon from here, variants
-// interleaved round by round, median of per-round ratios to bare).
+// npm run bench:koa / bench:fastify: CPU per request of a bare Koa 3 (or Fastify 5) app, the same
+// app behind a no-op middleware (plugin) and behind the framework's header-guard adapter, under
+// NODE_ENV=production and development, measured as bench/run.mjs measures Express (server
+// processes from bench/<framework>-server.js, autocannon from here, variants interleaved round
+// by round, median of per-round ratios to bare).
 //
-//   npm run bench:koa [-- --rounds 6 --seconds 3]
+//   node bench/frameworks.mjs --framework koa|fastify [--rounds 6 --seconds 3]
 import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +13,13 @@ import autocannon from 'autocannon';
 import { median } from './median.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, seconds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { framework: { type: 'string', default: 'koa' }, rounds: { type: 'string', default: '6' }, seconds: { type: 'string', default: '3' } } });
+if (!['koa', 'fastify'].includes(values.framework)) throw new Error('--framework is koa or fastify');
 const VARIANTS = ['bare', 'noop', 'guard'];
 const ask = (child, message) => new Promise((resolve) => { child.once('message', resolve); child.send(message); });
 
 async function measure(env, variant, route) {
-  const child = fork(join(here, 'koa-server.js'), { env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant } });
+  const child = fork(join(here, `${values.framework}-server.js`), { env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant } });
   const { port } = await new Promise((resolve) => child.once('message', resolve));
   await autocannon({ url: `http://127.0.0.1:${port}${route}`, connections: 10, duration: 1 });
   await ask(child, 'start');
