@@ -103,7 +103,7 @@ function patchPrototype(proto: object): void {
       adopt,
       contain: containHeadersSent,
       containedValue: RETURNS[spec.returns],
-      file: undefined,
+      file,
     };
     if (spec.role.before !== undefined) wrap.before = spec.role.before(name);
     if (spec.role.beforeWithArguments !== undefined) wrap.beforeWithArguments = spec.role.beforeWithArguments(name);
