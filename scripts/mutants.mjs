@@ -1,7 +1,8 @@
 // npm run mutants: a scripted mutation run. Each mutant is one small deliberate break of src/ (a
 // default, a comparison, a branch of a contract); the suite must fail on every one. For each,
 // the file is changed, the mutation test set runs on src/ through tsx, and the file is restored
-// (also on Ctrl-C). Prints a table and the score; exits 1 when a mutant survives.
+// (also on Ctrl-C): commit, build and run nothing else while it runs. Prints a table and the
+// score; exits 1 when a mutant survives.
 //
 //   npm run mutants [-- --only <name>]
 import { spawnSync } from 'node:child_process';
