@@ -3,7 +3,10 @@
 // (bench/inprocess-worker.js) for one variant, NODE_ENV and route; variants are interleaved
 // round by round and the report gives the median of the per-round ratios against bare Express.
 //
-//   npm run bench:inprocess [-- --rounds 5] [--write]
+//   npm run bench:inprocess [-- --rounds 5] [--write] [--compare <checkout>]
+//
+// --compare adds a variant: the guard built in another checkout (its dist/), e.g. the commit
+// before a change, measured in the same rounds as this one.
 //
 // The default is that of the run the README publishes. The report goes to stdout; --write also
 // replaces bench/results-inprocess.md (tracked: write it only for a run you mean to publish).
@@ -15,16 +18,18 @@ import { parseArgs } from 'node:util';
 import { median } from './median.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, write: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, write: { type: 'boolean', default: false }, compare: { type: 'string' } } });
 const ROUNDS = Number(values.rounds);
-const VARIANTS = ['bare', 'noop', 'guard'];
+const VARIANTS = ['bare', 'noop', 'guard', ...(values.compare === undefined ? [] : ['compared'])];
 const ENVS = ['production', 'development'];
 const ROUTES = ['/hello', '/json'];
 
 /** CPU µs per request of one fresh worker process. */
 function measure(env, variant, route) {
   const output = execFileSync(process.execPath, [join(here, 'inprocess-worker.js'), route], {
-    env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant },
+    env: variant === 'compared'
+      ? { ...process.env, NODE_ENV: env, BENCH_VARIANT: 'guard', BENCH_GUARD_DIST: join(values.compare, 'dist', 'index.js') }
+      : { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant },
     encoding: 'utf8',
   });
   return Number(output.trim());
@@ -50,14 +55,15 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const cell = (sample) => `${median(sample.cpu).toFixed(1)} (${median(sample.ratio).toFixed(3)}x)`;
 const rows = [
-  '| NODE_ENV | route | bare CPU µs/req | no-op middleware: µs/req (ratio) | guarded: µs/req (ratio) | guarded minus no-op, µs |',
-  '| --- | --- | --- | --- | --- | --- |',
+  `| NODE_ENV | route | bare CPU µs/req | no-op middleware: µs/req (ratio) | guarded: µs/req (ratio) | guarded minus no-op, µs |${values.compare === undefined ? '' : ' compared build: µs/req (ratio) | compared minus no-op, µs |'}`,
+  `| --- | --- | --- | --- | --- | --- |${values.compare === undefined ? '' : ' --- | --- |'}`,
 ];
 for (const env of ENVS) {
   for (const route of ROUTES) {
-    const { bare, noop, guard } = samples[`${env} ${route}`];
-    const extra = median(guard.cpu.map((value, index) => value - noop.cpu[index]));
-    rows.push(`| ${env} | ${route} | ${median(bare.cpu).toFixed(1)} | ${cell(noop)} | ${cell(guard)} | ${extra.toFixed(2)} |`);
+    const { bare, noop, guard, compared } = samples[`${env} ${route}`];
+    const above = (sample) => median(sample.cpu.map((value, index) => value - noop.cpu[index])).toFixed(2);
+    const more = compared === undefined ? '' : ` ${cell(compared)} | ${above(compared)} |`;
+    rows.push(`| ${env} | ${route} | ${median(bare.cpu).toFixed(1)} | ${cell(noop)} | ${cell(guard)} | ${above(guard)} |${more}`);
   }
 }
 const table = rows.join('\n');

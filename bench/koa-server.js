@@ -8,7 +8,8 @@ const app = new Koa();
 const variant = process.env.BENCH_VARIANT;
 if (variant === 'noop') app.use(async (_ctx, next) => { await next(); });
 if (variant === 'guard') app.use(koaHeaderGuard());
-const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+// Koa composes its middleware when it starts listening: every app.use() comes first.
+let server;
 const counted = meter(() => new Promise((resolve) => server.close(resolve)));
 app.use((ctx) => {
   counted();
@@ -17,3 +18,4 @@ app.use((ctx) => {
     ctx.body = { id: 1, name: 'Ada', tags: ['a', 'b'] };
   } else ctx.body = 'hello';
 });
+server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
