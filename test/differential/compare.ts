@@ -134,7 +134,14 @@ export function racy(program: Program, observation: Observation): boolean {
 
 /** How many steps, from the first, are free of that race (the racy sendFile included); undefined when none is racy. */
 function racyFrom(program: Program, observation: Observation): number | undefined {
-  const index = observation.ops.findIndex((record) => stepOp(program, record).op === 'sendFile' && (record.before.headersSent || record.before.destroyed));
+  const index = observation.ops.findIndex((record) => {
+    const op = stepOp(program, record);
+    // A sendFile once the response is out or gone: its stat races on-finished. A plain next() on
+    // an unanswered response: Express's final handler answers 404 once the request has ended,
+    // racing whatever the program does next (a few µs more or less of work decide it).
+    return (op.op === 'sendFile' && (record.before.headersSent || record.before.destroyed))
+      || (op.op === 'next' && !op.err && !record.before.headersSent);
+  });
   return index === -1 ? undefined : index + 1;
 }
 
