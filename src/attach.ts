@@ -12,10 +12,8 @@ import { ClientRequest, ServerResponse, type IncomingMessage } from 'node:http';
 import type { Guard } from './guard.js';
 import { patchPrototypes } from './patch/prototypes.js';
 import { guardStatusCode } from './patch/status-code.js';
-import { headersSent, ResponseState, trace, type GuardedResponse, type Subject } from './state.js';
+import { headersSent, ResponseState, trace, type GuardedResponse, type Subject, hasOwn } from './state.js';
 import { kState } from './symbols.js';
-
-const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
 
 /** A guard that comes to a response another guard already watches joins it (see the header comment). */
 function join(state: ResponseState, guard: Guard): void {

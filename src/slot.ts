@@ -7,10 +7,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { subscribeForever } from './channels.js';
-import type { GuardedResponse } from './state.js';
+import { hasOwn, type GuardedResponse } from './state.js';
 import { kState } from './symbols.js';
-
-const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
 
 /**
  * Servers whose responses get an empty state slot when their request starts. Held weakly; a

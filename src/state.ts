@@ -25,6 +25,9 @@ import type { HeaderOrigin, ViolationKind } from './types.js';
 /** `DEBUG=header-guard` traces (read once per response: debug's `enabled` getter is not free). */
 export const trace = createDebug('header-guard');
 
+/** Whether an object has a property of its own (not through its prototype chain). */
+export const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
 /** Milliseconds, monotonic. */
 export const now = (): number => performance.now();
 

@@ -17,7 +17,7 @@ import { resolveOptions } from '../options.js';
 import { holderFrames } from '../report/callsite.js';
 import { flag } from '../report/flag.js';
 import { refuseUnsupportedRuntime } from '../runtime.js';
-import { headersSent, writableEnded, type GuardedResponse, type ResponseState, type SendRecord } from '../state.js';
+import { headersSent, writableEnded, type GuardedResponse, type ResponseState, type SendRecord, hasOwn } from '../state.js';
 import { kState } from '../symbols.js';
 import type { HeaderGuardOptions } from '../types.js';
 import { kAnswer, kMixed, patchKoaResponse, type KoaResponseLike } from './koa-response.js';
@@ -46,8 +46,6 @@ export interface KoaContextLike {
  * @public
  */
 export type KoaHeaderGuardMiddleware = (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<void>;
-
-const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
 
 /** Statuses Koa's respond() answers with no body (`statuses.empty`). */
 const EMPTY_STATUSES: ReadonlySet<unknown> = new Set([204, 205, 304]);

@@ -4,7 +4,7 @@
  * each with the role that checks it. Responses without guard state go straight to the originals.
  */
 import { adopt } from '../attach.js';
-import { trace, type AnyFunction } from '../state.js';
+import { trace, type AnyFunction, hasOwn } from '../state.js';
 import { kPatched } from '../symbols.js';
 import { asyncBodyAfter, asyncBodyBefore, bodyAfter, bodyBefore } from './body.js';
 import { containHeadersSent } from './contain.js';
@@ -69,8 +69,6 @@ const METHODS: Record<string, { role: Role; returns: Returns }> = {
   download: { role: ASYNC_BODY, returns: 'undefined' },
   render: { role: ASYNC_BODY, returns: 'undefined' },
 };
-
-const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
 
 /**
  * The file of the CommonJS module whose exports are this prototype (Express's lib/response.js),

@@ -7,10 +7,8 @@
 import { HeaderGuardError } from '../errors.js';
 import { flag, newErrorAfterSend } from '../report/flag.js';
 import onFinished from 'on-finished';
-import { answered, trace, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
+import { answered, trace, type AnyFunction, type GuardedResponse, type ResponseState, hasOwn } from '../state.js';
 import { kPatched, kState } from '../symbols.js';
-
-const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
 
 /** The guarded version of a router's `next`: reports next() and errors after the response was sent. */
 function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {

@@ -6,11 +6,9 @@
  * assignment creates its own data property, exactly as assigning to Node's default does.
  */
 import { flag } from '../report/flag.js';
-import { headersSent, statusSent, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
+import { headersSent, statusSent, type AnyFunction, type GuardedResponse, type ResponseState, hasOwn } from '../state.js';
 import { kState } from '../symbols.js';
 import { isStatusCode } from './response.js';
-
-const hasOwn = (object: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(object, key);
 
 /** The accessor, reading the guard's state or, for a response it does not watch, the default. */
 function statusCodeAccessor(defaultValue: unknown): PropertyDescriptor {

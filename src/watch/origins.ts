@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { captureStack, formatSite, holderFrames } from '../report/callsite.js';
 import { describeCall } from '../report/build.js';
-import { outermost, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
+import { hasOwn, outermost, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
 import { kState } from '../symbols.js';
 import type { HeaderOrigin } from '../types.js';
 
@@ -49,7 +49,7 @@ export function setBefore(state: ResponseState, header: unknown): string[] | und
  * @public
  */
 export function headerOrigins(res: ServerResponse): Map<string, HeaderOrigin[]> {
-  const headers = Object.prototype.hasOwnProperty.call(res, kState) ? (res as GuardedResponse)[kState]?.headers : undefined;
+  const headers = hasOwn(res, kState) ? (res as GuardedResponse)[kState]?.headers : undefined;
   const copy = new Map<string, HeaderOrigin[]>();
   for (const [name, origins] of headers ?? []) copy.set(name, origins.map((origin) => ({ ...origin })));
   return copy;
