@@ -13,6 +13,15 @@ export const PROTOCOL = 1;
 
 /** The guard's state on a response (a ResponseState, or undefined for a reserved slot). */
 export const kState: unique symbol = Symbol.for(`header-guard.state@${PROTOCOL}`);
+/**
+ * A status assigned to a response whose state slot is reserved, before its guard came
+ * (patch/status-code.ts: Koa assigns `res.statusCode = 404` before any middleware runs).
+ */
+export const kEarlyStatus: unique symbol = Symbol.for(`header-guard.early-status@${PROTOCOL}`);
+/** On Koa's response object: the call that set the answer, kept until respond() sends it (adapters/koa-response.ts). */
+export const kAnswer: unique symbol = Symbol.for(`header-guard.koa-answer@${PROTOCOL}`);
+/** On Koa's response object: a raw write mixed with Koa's answer was reported already. */
+export const kMixed: unique symbol = Symbol.for(`header-guard.koa-mixed@${PROTOCOL}`);
 /** Marks prototypes, apps and router Layer prototypes already patched. */
 export const kPatched: unique symbol = Symbol.for(`header-guard.patched@${PROTOCOL}`);
 /** Where the process-wide engine is published (engine.ts). */

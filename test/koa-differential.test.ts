@@ -10,11 +10,18 @@ import { CORRECT_PATHS, LATE_PATHS, koaApp, type KoaFixture } from './fixtures/k
 
 type Options = Parameters<typeof request>[1];
 
+/**
+ * Which of a server's requests is compared: the `first` is guarded from the middleware alone,
+ * `later` ones through the state slot reserved when they start (src/slot.ts).
+ */
+type Turn = 'first' | 'later';
+
 /** What one request showed: the client's view without the date, and what the app saw thrown. */
-async function observe(fixture: KoaFixture, path: string, options: Options) {
+async function observe(fixture: KoaFixture, path: string, options: Options, turn: Turn = 'first') {
   const server = await listen(fixture.app.callback());
   let client: ClientResult;
   try {
+    if (turn === 'later') assert.equal((await request(server.url + '/ok', { timeout: 2000 })).status, 200);
     client = await request(server.url + path, { timeout: 2000, ...options });
     await settle(40);
   } finally {
@@ -36,15 +43,17 @@ const REQUESTS: Array<[path: string, options: Options]> = [
 ];
 
 describe('koaHeaderGuard() in log mode: the same app with and without it', () => {
-  for (const [path, options] of REQUESTS) {
-    it(`${options?.method ?? 'GET'} ${path}`, async () => {
-      const bare = await observe(koaApp(), path, options);
-      const reports: string[] = [];
-      const guarded = await observe(koaApp(koaHeaderGuard({ logger: { warn: (message) => reports.push(message) } }) as Koa.Middleware), path, options);
-      assert.deepEqual(guarded, bare);
-      if (LATE_PATHS.includes(path) || path === '/mix-uncaught') assert.ok(reports.length > 0, 'the late call was reported');
-      else assert.deepEqual(reports, []);
-    });
+  for (const turn of ['first', 'later'] as const) {
+    for (const [path, options] of REQUESTS) {
+      it(`${options?.method ?? 'GET'} ${path} (${turn} request)`, async () => {
+        const bare = await observe(koaApp(), path, options, turn);
+        const reports: string[] = [];
+        const guarded = await observe(koaApp(koaHeaderGuard({ logger: { warn: (message) => reports.push(message) } }) as Koa.Middleware), path, options, turn);
+        assert.deepEqual(guarded, bare);
+        if (LATE_PATHS.includes(path) || path === '/mix-uncaught') assert.ok(reports.length > 0, 'the late call was reported');
+        else assert.deepEqual(reports, []);
+      });
+    }
   }
 
   it('with contain: true, the same as well (Koa ignores late setters; nothing here would crash)', async () => {

@@ -140,6 +140,12 @@ for (const [version, express] of EXPRESS_VERSIONS) {
     /** An app whose double send and late status sit both inside and outside the guard's path. */
     function app(options: NonNullable<Parameters<typeof buggyApp>[1]>) {
       const mounted = express();
+      // A status assigned before the guard comes: held for the guard on every later request of
+      // the server (src/patch/status-code.ts), read by Node and by the app as assigned.
+      mounted.use((req, res, next) => {
+        if (req.path.endsWith('/early')) res.statusCode = 202;
+        next();
+      });
       if (options.onViolation !== undefined) mounted.use('/api', headerGuard(options));
       for (const prefix of ['/api', '/other']) {
         mounted.get(`${prefix}/double`, (req, res) => {
@@ -155,6 +161,10 @@ for (const [version, express] of EXPRESS_VERSIONS) {
           res.end('created');
           res.statusCode = 500;
         });
+        mounted.get(`${prefix}/early`, (req, res) => {
+          res.end(`status ${res.statusCode}`);
+          res.statusCode = 500;
+        });
       }
       return mounted;
     }
@@ -165,17 +175,19 @@ for (const [version, express] of EXPRESS_VERSIONS) {
       const bare = await listen(app({}));
       try {
         for (let round = 0; round < 3; round++) {
-          for (const path of ['/other/double', '/other/status', '/api/double', '/api/status']) {
+          for (const path of ['/other/double', '/other/status', '/other/early', '/api/double', '/api/status', '/api/early']) {
             violations.length = 0;
             const got = await request(guarded.url + path);
             const expected = await request(bare.url + path);
             await settle(10);
             assert.equal(got.status, expected.status, path);
             assert.equal(got.body, expected.body, path);
+            if (path.endsWith('/early')) assert.deepEqual([got.status, got.body], [202, 'status 202'], path);
             if (path.startsWith('/other')) {
               assert.deepEqual(violations, [], `${path}, round ${round}: not guarded`);
             } else {
               assert.deepEqual(violations.map((v) => v.kind), [path.endsWith('double') ? 'double-send' : 'late-status'], `${path}, round ${round}`);
+              if (path.endsWith('/early')) assert.equal(violations[0]?.statusCode, 202, violations[0]?.message);
             }
           }
         }

@@ -17,10 +17,11 @@ import { resolveOptions } from '../options.js';
 import { holderFrames } from '../report/callsite.js';
 import { flag } from '../report/flag.js';
 import { refuseUnsupportedRuntime } from '../runtime.js';
-import { headersSent, writableEnded, type GuardedResponse, type ResponseState, type SendRecord, hasOwn } from '../state.js';
-import { kState } from '../symbols.js';
+import { reserveSlotsFor } from '../slot.js';
+import { headersSent, now, writableEnded, type GuardedResponse, type ResponseState, type SendRecord } from '../state.js';
+import { kAnswer, kMixed, kState } from '../symbols.js';
 import type { HeaderGuardOptions } from '../types.js';
-import { kAnswer, kMixed, patchKoaResponse, type KoaResponseLike } from './koa-response.js';
+import { patchKoaResponse, type KoaResponseLike } from './koa-response.js';
 
 /**
  * What the guard reads of a Koa context. Every Koa 2 and 3 context (`ParameterizedContext` of
@@ -79,18 +80,10 @@ export function koaHeaderGuard(options?: HeaderGuardOptions<IncomingMessage, Ser
   const guard = new Guard(resolved);
   return function koaHeaderGuardMiddleware(ctx, next) {
     const res = ctx.res as GuardedResponse;
-    if (hasOwn(res, 'statusCode') && !hasOwn(res, kState)) {
-      // Koa's handleRequest() assigned `res.statusCode = 404` before any middleware, which gave
-      // this response its own statusCode; the core would turn it into an own accessor, and a
-      // per-response accessor takes the response off V8's fast paths. It was the last property
-      // added, so removing it is cheap: the prototype's accessor then serves it from the state.
-      const code = res.statusCode;
-      delete (res as { statusCode?: number }).statusCode;
-      guardResponse(ctx.req, res, guard);
-      res.statusCode = code;
-    } else {
-      guardResponse(ctx.req, res, guard);
-    }
+    guardResponse(ctx.req, res, guard);
+    // From the next request on, this server's responses get their state slot when they start,
+    // before Koa's handleRequest() assigns `res.statusCode = 404` (patch/status-code.ts says why).
+    reserveSlotsFor(ctx.req);
     const response = ctx.response as KoaResponseLike;
     patchKoaResponse(Object.getPrototypeOf(response) as object);
     const state = res[kState];
@@ -114,7 +107,10 @@ function settle(ctx: KoaContextLike, response: KoaResponseLike, state: ResponseS
   const res = state.res;
   const answer = response[kAnswer];
   if (!headersSent(res)) {
-    if (answer !== undefined) state.claim = answer;
+    if (answer === undefined) return;
+    // respond() sends it now (koa-response.ts leaves the record's time to this moment).
+    answer.at = now();
+    state.claim = answer;
     return;
   }
   if (writableEnded(res) || ctx.respond === false || response[kMixed] === true || ctx.method === 'HEAD' || EMPTY_STATUSES.has(state.statusCode)) return;
