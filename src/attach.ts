@@ -12,14 +12,17 @@ import { ClientRequest, ServerResponse, type IncomingMessage } from 'node:http';
 import type { Guard } from './guard.js';
 import { patchPrototypes } from './patch/prototypes.js';
 import { guardStatusCode } from './patch/status-code.js';
-import { headersSent, ResponseState, trace, type GuardedResponse, type Subject, hasOwn } from './state.js';
+import { headersSent, now, ResponseState, trace, type GuardedResponse, type Subject, hasOwn } from './state.js';
 import { kState } from './symbols.js';
 
 /** A guard that comes to a response another guard already watches joins it (see the header comment). */
 function join(state: ResponseState, guard: Guard): void {
   if (state.guard === guard || state.more?.includes(guard) === true) return;
   (state.more ??= []).push(guard);
-  if (guard.options.mode === 'throw') state.timeline ??= [];
+  if (guard.options.mode === 'throw' && state.timeline === undefined) {
+    state.timeline = [];
+    state.startedAt = now();
+  }
   if (guard.options.trackHeaders) state.headers ??= new Map();
   if (!state.watched) guard.hangWatch?.watch(state);
 }

@@ -20,13 +20,9 @@ import { describeCall } from '../report/build.js';
 import { captureStack } from '../report/callsite.js';
 import { flag } from '../report/flag.js';
 import { headersSent, note, record, statusSent, type AnyFunction, type GuardedResponse, type ResponseState, type SendRecord } from '../state.js';
-import { kPatched, kState } from '../symbols.js';
+import { kAnswer, kMixed, kPatched, kState } from '../symbols.js';
 import type { ViolationKind } from '../types.js';
 
-/** Per request, on Koa's response object: the call that set the answer, kept until respond() sends it. */
-export const kAnswer: unique symbol = Symbol.for('header-guard.koa-answer@1');
-/** Per request: a raw write mixed with a Koa body was reported already. */
-export const kMixed: unique symbol = Symbol.for('header-guard.koa-mixed@1');
 
 /** What the guard reads of Koa's response object (`ctx.response`). */
 export interface KoaResponseLike {
@@ -80,9 +76,15 @@ function calledByKoa(wrapper: AnyFunction): boolean {
   return KOA_FRAME.test(lines[1] ?? '') || (/[\\/]delegates[\\/]/.test(lines[1] ?? '') && KOA_FRAME.test(lines[2] ?? ''));
 }
 
+/** `ctx.status = 200` and the like, built once per code: an answer's record is made on every response. */
+const STATUS_TEXTS: string[] = [];
+
+/** A plausible status code (Koa asserts the same range). */
+const isStatusCode = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 999;
+
 /** How the call is shown: `ctx.status = 500`, `ctx.set('x-id')`, `ctx.body =`; values only on request. */
 function callText(member: Member, value: unknown, includeValues: boolean): string {
-  if (member.name === 'status') return typeof value === 'number' ? `ctx.status = ${value}` : 'ctx.status =';
+  if (member.name === 'status') return isStatusCode(value) ? (STATUS_TEXTS[value] ??= `ctx.status = ${value}`) : 'ctx.status =';
   if (member.setter) return `ctx.${member.name} =`;
   if (member.name === 'redirect' || member.name === 'attachment' || member.name === 'vary') return `ctx.${member.name}()`;
   // set/append/remove: the header's name, as the core shows res.set('name'); values only on request.
@@ -96,9 +98,6 @@ function withValues(state: ResponseState): boolean {
   if (state.more === undefined) return state.guard.options.includeValues;
   return state.guard.options.includeValues && state.more.every((guard) => guard.options.includeValues);
 }
-
-/** A plausible status code (Koa asserts the same range). */
-const isStatusCode = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 999;
 
 /** A late call: report it unless Koa made it; true when it was reported (the original then runs quietly). */
 function reportLate(state: ResponseState, self: KoaResponseLike, member: Member, wrapper: AnyFunction, value: unknown): boolean {
@@ -119,29 +118,59 @@ function reportLate(state: ResponseState, self: KoaResponseLike, member: Member,
   return true;
 }
 
-/** Record the call that sets the answer (kept on Koa's response object until the chain is done). */
+/**
+ * Record the call that sets the answer (kept on Koa's response object until the chain is done).
+ * Its time is left for koa.ts to set when the chain is done, which is when Koa's respond() sends
+ * it: one clock read per response instead of one per setter call.
+ */
 function noteAnswer(state: ResponseState, self: KoaResponseLike, member: Member, wrapper: AnyFunction, value: unknown): void {
   if (member.answer === 'status' && self[kAnswer] !== undefined) return;
   const method = member.name === 'status' ? callText(member, value, false) : member.name === 'redirect' ? 'ctx.redirect()' : 'ctx.body =';
-  self[kAnswer] = record(state, wrapper, method, member.name === 'status' && typeof value === 'number' ? value : undefined);
+  self[kAnswer] = record(state, wrapper, method, member.name === 'status' && typeof value === 'number' ? value : undefined, 0);
   if (state.timeline !== undefined) note(state, method);
 }
 
 /**
- * The wrapper of one member: Koa's original with the same receiver and argument, and its
- * result; before it, the late check (outermost guarded calls of guarded responses only).
+ * Before Koa's original runs: the late check, or the answer's record. Only for the outermost
+ * guarded call of a guarded response; true when the call was reported as late (the original
+ * then runs quietly).
  */
-function wrap(member: Member, original: AnyFunction): AnyFunction {
+function before(state: ResponseState, self: KoaResponseLike, member: Member, wrapper: AnyFunction, value: unknown): boolean {
+  if (headersSent(self.res)) return state.quiet === 0 && state.bodyDepth === 0 && reportLate(state, self, member, wrapper, value);
+  if (member.answer !== undefined) noteAnswer(state, self, member, wrapper, value);
+  return false;
+}
+
+/**
+ * The wrapper of one setter: Koa's original with the same receiver and value. Setters are
+ * wrapped apart from methods so that the hot path (Koa's own setters call each other several
+ * times per response) passes one value, not an arguments object.
+ */
+function wrapSetter(member: Member, original: AnyFunction): AnyFunction {
+  const wrapper = function (this: KoaResponseLike, value: unknown): unknown {
+    const res = this.res;
+    const state = depth > 0 || res === undefined || res === null ? undefined : res[kState];
+    if (state === undefined) return original.call(this, value);
+    const quiet = before(state, this, member, wrapper, value);
+    depth++;
+    if (quiet) state.quiet++;
+    try {
+      return original.call(this, value);
+    } finally {
+      depth--;
+      if (quiet) state.quiet--;
+    }
+  };
+  return named(wrapper, original);
+}
+
+/** The wrapper of one method: Koa's original with the same receiver and arguments, and its result. */
+function wrapMethod(member: Member, original: AnyFunction): AnyFunction {
   const wrapper = function (this: KoaResponseLike, value: unknown): unknown {
     const res = this.res;
     const state = depth > 0 || res === undefined || res === null ? undefined : res[kState];
     if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
-    let quiet = false;
-    if (headersSent(res)) {
-      if (state.quiet === 0 && state.bodyDepth === 0) quiet = reportLate(state, this, member, wrapper, value);
-    } else if (member.answer !== undefined) {
-      noteAnswer(state, this, member, wrapper, value);
-    }
+    const quiet = before(state, this, member, wrapper, value);
     depth++;
     if (quiet) state.quiet++;
     try {
@@ -151,6 +180,11 @@ function wrap(member: Member, original: AnyFunction): AnyFunction {
       if (quiet) state.quiet--;
     }
   };
+  return named(wrapper, original);
+}
+
+/** Give a wrapper its original's name and length, as Koa's members show them. */
+function named(wrapper: AnyFunction, original: AnyFunction): AnyFunction {
   Object.defineProperty(wrapper, 'name', { value: original.name });
   Object.defineProperty(wrapper, 'length', { value: original.length });
   return wrapper;
@@ -177,10 +211,10 @@ export function patchKoaResponse(proto: object): void {
     if (descriptor === undefined || descriptor.configurable === false && Object.prototype.hasOwnProperty.call(proto, member.name)) continue;
     if (member.setter) {
       if (typeof descriptor.set !== 'function') continue;
-      Object.defineProperty(proto, member.name, { get: descriptor.get, set: wrap(member, descriptor.set as AnyFunction), enumerable: descriptor.enumerable === true, configurable: true });
+      Object.defineProperty(proto, member.name, { get: descriptor.get, set: wrapSetter(member, descriptor.set as AnyFunction), enumerable: descriptor.enumerable === true, configurable: true });
     } else {
       if (typeof descriptor.value !== 'function') continue;
-      Object.defineProperty(proto, member.name, { value: wrap(member, descriptor.value as AnyFunction), writable: true, enumerable: descriptor.enumerable === true, configurable: true });
+      Object.defineProperty(proto, member.name, { value: wrapMethod(member, descriptor.value as AnyFunction), writable: true, enumerable: descriptor.enumerable === true, configurable: true });
     }
   }
 }
