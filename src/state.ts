@@ -67,9 +67,9 @@ export function callOn(state: ResponseState, call: string): string {
 }
 
 /**
- * What became of an error of throw mode that Express caught: `passed` on through next(),
- * `handled` by an app's own error handler (arity 4) that did not pass it on, or `surfaced` by
- * the guard (patch/router.ts).
+ * What became of an error of throw mode that a framework caught: `passed` on (through Express's
+ * next(), or into Fastify, which drops it), `handled` by an app's own error handler (arity 4)
+ * that did not pass it on, or `surfaced` by the guard (report/surface.ts).
  */
 export interface Pending {
   error: Error;

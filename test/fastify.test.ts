@@ -4,10 +4,12 @@
 // (responses, Fastify's own logs, what the routes' calls threw).
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
 import { HeaderGuardError, type Violation } from '../src/index.js';
 import { build, CORRECT_ROUTES, FIXTURE, LATE_ROUTES } from './fixtures/fastify-app.js';
-import { collector, markerLine, request, settle, type ClientResult } from './helpers.js';
+import { collector, markerLine, markerSite, request, settle, type ClientResult } from './helpers.js';
 
 /** Fastify's log lines, parsed, without what differs from run to run (times, ids, stacks that hold wrapper frames). */
 function logSink(): { stream: Writable; lines: () => unknown[] } {
@@ -133,35 +135,70 @@ describe('header-guard/fastify, log mode', () => {
 });
 
 describe('header-guard/fastify, throw mode', () => {
+  // Each route in test/fixtures/fastify-throw.ts, in a process of its own: what the guard
+  // rethrows is an uncaught exception, which here would fail whichever test is running.
+  interface Outcome {
+    route: string;
+    status: number;
+    body: string;
+    thrown: Array<{ name: string; code?: string; kind?: string }>;
+    surfaced: Array<{ name: string; code?: string; kind?: string }>;
+    sameError: boolean;
+    violations: Array<{ kind: string; first?: number; late?: number }>;
+  }
+  const THROW_FIXTURE = join(__dirname, 'fixtures', 'fastify-throw.ts');
+  const outcomes = new Map<string, Outcome>();
+  before(() => {
+    const routes = [...LATE_ROUTES.map(([name]) => name), ...CORRECT_ROUTES.map((route) => route.slice(1))];
+    const child = spawnSync(process.execPath, ['--import', 'tsx', THROW_FIXTURE, ...routes], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(child.status, 0, child.stderr);
+    for (const text of child.stdout.trim().split('\n')) {
+      const outcome = JSON.parse(text) as Outcome;
+      outcomes.set(outcome.route, outcome);
+    }
+  });
+
   const CATCHABLE = LATE_ROUTES.filter(([name]) => !['return', 'throw', 'reject'].includes(name));
   for (const [name, kind] of CATCHABLE) {
-    it(`/${name}: the late call throws a HeaderGuardError (${kind})`, async () => {
-      const { violations, onViolation } = collector();
-      const { app, thrown } = await build({ mode: 'throw', onViolation });
-      const response = await app.inject(`/${name}`);
-      await app.close();
-      assert.equal(response.body, 'first', 'the client got the first answer');
-      assert.equal(thrown.length, 1);
-      const error = thrown[0] as HeaderGuardError;
-      assert.ok(error instanceof HeaderGuardError, String(error));
-      assert.equal(error.violation.kind, kind);
-      assert.equal(error.violation.firstSent?.line, line(name, 'first'));
-      assert.equal(violations.length, 1, violations.map((v) => v.message).join('\n'));
+    it(`/${name}: the late call throws a HeaderGuardError (${kind}), rethrown after Fastify swallows it`, () => {
+      const outcome = outcomes.get(name) as Outcome;
+      assert.equal(outcome.body, 'first', 'the client got the first answer');
+      assert.deepEqual(outcome.thrown.map((error) => [error.name, error.kind]), [['HeaderGuardError', kind]]);
+      // Fastify drops it (the reply is sent); the guard rethrows the same error once, after the response.
+      assert.ok(outcome.sameError, JSON.stringify(outcome));
+      assert.deepEqual(outcome.violations, [{ kind, first: line(name, 'first'), late: line(name, 'late') }]);
     });
   }
 
   for (const name of ['return', 'throw', 'reject']) {
-    it(`/${name}: reported once, the client keeps its answer`, async () => {
-      const { violations, onViolation } = collector();
-      const { app } = await build({ mode: 'throw', onViolation });
-      const response = await app.inject(`/${name}`);
-      await settle(20);
-      await app.close();
-      assert.equal(response.body, 'first');
-      assert.equal(violations.length, 1, violations.map((v) => v.message).join('\n'));
-      assert.equal(violations[0]?.firstSent?.line, line(name, 'first'));
+    it(`/${name}: reported once and rethrown as a HeaderGuardError; the client keeps its answer`, () => {
+      const outcome = outcomes.get(name) as Outcome;
+      assert.equal(outcome.body, 'first');
+      assert.deepEqual(outcome.thrown, []);
+      const kind = name === 'return' ? 'double-send' : 'error-after-send';
+      assert.deepEqual(outcome.surfaced.map((error) => [error.name, error.kind]), [['HeaderGuardError', kind]]);
+      assert.equal(outcome.violations.length, 1, JSON.stringify(outcome.violations));
+      assert.equal(outcome.violations[0]?.first, line(name, 'first'));
+      // A return has no call site (the report's offending site is '<unknown>', line 0); a throw
+      // and a rejection name the error's own line.
+      assert.equal(outcome.violations[0]?.late, name === 'return' ? 0 : line(name, 'late'));
     });
   }
+
+  it('correct routes throw nothing and rethrow nothing', () => {
+    for (const route of CORRECT_ROUTES) {
+      const outcome = outcomes.get(route.slice(1)) as Outcome;
+      assert.deepEqual([outcome.thrown, outcome.surfaced, outcome.violations], [[], [], []], route);
+    }
+  });
+
+  it('a late call that nothing catches fails the process, naming both lines', () => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', THROW_FIXTURE, '--crash', 'double'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.status, 1, child.stderr);
+    assert.match(child.stderr, /HeaderGuardError: header-guard: reply\.send\(\) was called after the response was already sent/);
+    assert.ok(child.stderr.includes(markerSite(FIXTURE, 'fx:double:late')), child.stderr);
+    assert.ok(child.stderr.includes(markerSite(FIXTURE, 'fx:double:first')), child.stderr);
+  });
 
   it('a bad option fails register() with ERR_HEADER_GUARD_INVALID_OPTION', async () => {
     await assert.rejects(build({ mode: 'loud' as 'log' }), (error: NodeJS.ErrnoException) => error.code === 'ERR_HEADER_GUARD_INVALID_OPTION');

@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderGuardError } from '../errors.js';
 import { describeError } from '../report/build.js';
 import { flag, newErrorAfterSend, type FlagDetails } from '../report/flag.js';
+import { track } from '../report/surface.js';
 import { headersSent, note, now, record, statusSent, type AnyFunction, type ResponseState, type SendRecord } from '../state.js';
 
 /** Where a reply keeps its record (one own property per reply). */
@@ -128,8 +129,12 @@ const RESOLVED = 'async handler resolved';
 
 /** `reply.send(payload)`: the first one claims the reply; one after the answer is a double send. */
 export function send(this: ReplyLike, payload?: unknown): unknown {
+  if (HeaderGuardError.isError(payload)) {
+    swallowed(this, payload);
+    return original(this, 'send').call(this, payload);
+  }
   const guard = active(this);
-  if (guard === undefined || payload instanceof HeaderGuardError) return original(this, 'send').call(this, payload);
+  if (guard === undefined) return original(this, 'send').call(this, payload);
   let call = 'reply.send()';
   let stack: unknown;
   if (guard.returned !== NONE && payload === guard.returned) call = RETURNED;
@@ -244,20 +249,39 @@ export const REPLY_WRAPPERS: ReadonlyArray<readonly [string, ReplyMethod]> = [
 export const OPTIONAL_WRAPPERS: ReadonlyArray<readonly [string, ReplyMethod]> = [['sendFile', sendFile], ['download', download]];
 
 /**
+ * The guard's own error of throw mode is on its way into Fastify after the reply was answered,
+ * where Fastify drops it (reply.send() only warns once the reply is sent, a rejection is only
+ * logged) or, while the first answer is still in its onSend hooks, hands it to an error handler
+ * that can no longer answer: it is rethrown once the response is over, so a strict run fails
+ * (report/surface.ts).
+ */
+function swallowed(reply: ReplyLike, error: Error): void {
+  const guard = reply == null ? undefined : reply[kReplyGuard];
+  if (guard !== undefined && answered(reply, guard)) track(guard.state, error, error);
+}
+
+/**
  * An error that reached Fastify after the reply was answered: reported with the error's own
  * stack, once (not Node's answer to a late raw call already reported, nor the guard's own error).
+ * In throw mode the app's error goes on to Fastify unchanged, as Express's next(err) does, and
+ * the guard's error is rethrown once the response is over (Fastify would only log it).
  */
 function errorAfterSend(reply: ReplyLike, guard: ReplyGuard, error: unknown, skip: AnyFunction | undefined, how: 'throw' | 'rejection'): void {
   const state = guard.state;
+  if (HeaderGuardError.isError(error)) {
+    swallowed(reply, error);
+    return;
+  }
   if (!newErrorAfterSend(state, error)) return;
   const fate = how === 'throw' ? 'Fastify passes it to reply.send(), which drops it (it logs only a warning, and only with its logger on)' : 'Fastify only logs "Promise errored, but reply.sent = true was set"';
-  flag(state, 'error-after-send', how === 'throw' ? 'throw' : 'rejected promise', skip, {
+  const verdict = flag(state, 'error-after-send', how === 'throw' ? 'throw' : 'rejected promise', skip, {
     error,
-    defer: skip === undefined,
+    defer: true,
     headline: `an error reached Fastify after the reply was sent (${describeError(error)}): the client already has its answer; ${fate}.`,
     offendingLabel: how === 'throw' ? '  error thrown by the handler after the reply was sent:' : '  error the async handler rejected with, after the reply was sent:',
     notes: routeNote(reply),
   });
+  if (typeof verdict === 'object') track(state, error, verdict);
 }
 
 const kWrapped = Symbol('header-guard.fastify.handler');

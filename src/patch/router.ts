@@ -2,12 +2,13 @@
  * Watching Express's `next()`: the router's Layer hands each handler a guarded `next` that
  * reports next() and next(err) after the response was sent. In throw mode, an error that Express
  * then swallows (its final handler only closes the connection once the headers are out) is
- * rethrown once the response is over, so a strict test run fails.
+ * rethrown once the response is over (report/surface.ts), so a strict test run fails; one that
+ * reaches an app's own error handler counts as handled.
  */
 import { HeaderGuardError } from '../errors.js';
 import { flag, newErrorAfterSend } from '../report/flag.js';
-import onFinished from 'on-finished';
-import { answered, trace, type AnyFunction, type GuardedResponse, type ResponseState, hasOwn } from '../state.js';
+import { track } from '../report/surface.js';
+import { answered, type AnyFunction, type GuardedResponse, type ResponseState, hasOwn } from '../state.js';
 import { kPatched, kState } from '../symbols.js';
 
 /** The guarded version of a router's `next`: reports next() and errors after the response was sent. */
@@ -22,39 +23,6 @@ function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {
   state.rawNext = next;
   state.guardedNext = guarded;
   return guarded;
-}
-
-/**
- * An error of throw mode is travelling through Express's next(): mark it `passed`, and make sure
- * the guard looks at it again once the response is over. `error` is the HeaderGuardError to
- * rethrow (given the first time; the travelling error is the same object or its cause).
- */
-function track(state: ResponseState, travelling: unknown, error?: Error): void {
-  if (state.pending === undefined) {
-    state.pending = new Map();
-    onFinished(state.res, () => setImmediate(surfacePending, state));
-  }
-  const entry = state.pending.get(travelling);
-  if (entry === undefined) {
-    if (error !== undefined) state.pending.set(travelling, { error, fate: 'passed' });
-  } else if (entry.fate !== 'surfaced') {
-    entry.fate = 'passed';
-  }
-}
-
-/**
- * Rethrow, as an uncaught exception, each error of throw mode that Express swallowed, so that a
- * strict test run fails. Errors an app's own error handler kept are left alone.
- */
-function surfacePending(state: ResponseState): void {
-  for (const entry of state.pending?.values() ?? []) {
-    if (entry.fate !== 'passed') continue;
-    entry.fate = 'surfaced';
-    trace('rethrowing a violation that Express swallowed: %s', (entry.error as HeaderGuardError).violation?.kind);
-    process.nextTick(() => {
-      throw entry.error;
-    });
-  }
 }
 
 /** next() or next(err) after the response was sent; each error and the first plain next() are reported once. */
