@@ -153,6 +153,33 @@ describe('koaHeaderGuard(), throw mode', () => {
   }
 });
 
+describe('koaHeaderGuard(), throw mode: the guard\'s error Koa would only log', () => {
+  // In a process of its own (test/fixtures/koa-throw.ts): the guard rethrows as an uncaught
+  // exception, which here would fail whichever test is running.
+  const THROW_FIXTURE = join(__dirname, 'fixtures', 'koa-throw.ts');
+  const outcomes = (listener: 'own' | 'default', paths: string[]) => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', THROW_FIXTURE, listener, ...paths], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.status, 0, child.stderr);
+    return child.stdout.trim().split('\n').map((text) => JSON.parse(text) as { path: string; errors: string[]; surfaced: string[] });
+  };
+  const MIXES = ['/mix-uncaught', '/mix-after', '/mix-default'];
+
+  it('is rethrown once the response is over when only Koa\'s default listens to the app\'s errors', () => {
+    for (const outcome of outcomes('default', [...MIXES, '/ok', '/late-status'])) {
+      const expected = MIXES.includes(outcome.path) ? ['HeaderGuardError double-send'] : [];
+      // /late-status: the late call's error is caught by the app's own try/catch, which keeps it.
+      assert.deepEqual([outcome.errors, outcome.surfaced], [[], expected], outcome.path);
+    }
+  });
+
+  it("is the app's when it listens to its 'error' event itself (as an Express error handler keeps it)", () => {
+    for (const outcome of outcomes('own', [...MIXES, '/ok'])) {
+      const expected = MIXES.includes(outcome.path) ? ['HeaderGuardError double-send'] : [];
+      assert.deepEqual([outcome.errors, outcome.surfaced], [expected, []], outcome.path);
+    }
+  });
+});
+
 describe('header-guard/koa with the preload and the testing helpers', () => {
   it("joins the preload's guard: the report names both lines, reaches getViolations() and stats() once", () => {
     const fixture = join(__dirname, 'fixtures', 'koa-preload.js');

@@ -11,12 +11,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { guardResponse } from '../attach.js';
+import { engine } from '../engine.js';
 import { HeaderGuardError } from '../errors.js';
 import { Guard } from '../guard.js';
 import { resolveOptions } from '../options.js';
 import { holderFrames } from '../report/callsite.js';
 import { flag } from '../report/flag.js';
-import { refuseUnsupportedRuntime } from '../runtime.js';
+import { track } from '../report/surface.js';
 import { reserveSlotsFor } from '../slot.js';
 import { headersSent, now, writableEnded, type GuardedResponse, type ResponseState, type SendRecord } from '../state.js';
 import { kAnswer, kMixed, kState } from '../symbols.js';
@@ -35,10 +36,23 @@ export interface KoaContextLike {
   /** Koa's response object: its prototype is the app's `app.response`. */
   response: object;
   /** Koa's `ctx.app`: emits `'error'` for failures that have no response left to go to. */
-  app: { emit(event: 'error', error: unknown, ctx: unknown): unknown };
+  app: KoaAppLike;
   /** `false` when the app answers through `ctx.res` itself. */
   respond?: boolean;
   method: string;
+}
+
+/**
+ * What the guard reads of a Koa app (`ctx.app`): its `'error'` event, and Koa's default listener
+ * of it, `onerror`, which only logs.
+ *
+ * @public
+ */
+export interface KoaAppLike {
+  emit(event: 'error', error: unknown, ctx: unknown): unknown;
+  listeners(event: 'error'): unknown[];
+  /** Koa's own listener of `'error'`, which only logs (the guard compares it, never calls it). */
+  onerror: unknown;
 }
 
 /**
@@ -75,9 +89,10 @@ const EMPTY_STATUSES: ReadonlySet<unknown> = new Set([204, 205, 304]);
  * @public
  */
 export function koaHeaderGuard(options?: HeaderGuardOptions<IncomingMessage, ServerResponse>): KoaHeaderGuardMiddleware {
-  const resolved = resolveOptions(options);
-  if (refuseUnsupportedRuntime()) return (_ctx, next) => next().then(() => undefined);
-  const guard = new Guard(resolved);
+  // The process's engine serves the middleware (engine.ts): another copy's, or one that guards nothing.
+  const served = engine.koaHeaderGuard;
+  if (served !== undefined && served !== koaHeaderGuard) return served(options);
+  const guard = new Guard(resolveOptions(options));
   return function koaHeaderGuardMiddleware(ctx, next) {
     const res = ctx.res as GuardedResponse;
     guardResponse(ctx.req, res, guard);
@@ -91,6 +106,7 @@ export function koaHeaderGuard(options?: HeaderGuardOptions<IncomingMessage, Ser
     return next().then(
       () => settle(ctx, response, state),
       (error: unknown) => {
+        if (HeaderGuardError.isError(error)) toErrorEvent(ctx, state, error);
         failed(state, error);
         throw error;
       },
@@ -135,7 +151,27 @@ function mixed(ctx: KoaContextLike, response: KoaResponseLike, state: ResponseSt
   });
   // Throw mode has no caller to throw to here: the error goes where Koa sends errors that come
   // after the headers, the app's 'error' event; respond() then runs as it would.
-  if (verdict instanceof HeaderGuardError) ctx.app.emit('error', verdict, ctx);
+  if (verdict instanceof HeaderGuardError) {
+    toErrorEvent(ctx, state, verdict);
+    ctx.app.emit('error', verdict, ctx);
+  }
+}
+
+/**
+ * The guard's error of throw mode is on its way to the app's `'error'` event (Koa's onerror()
+ * sends every error of the chain there). Without a listener of the app's own, Koa's default only
+ * logs it, and a test would pass: it is rethrown once the response is over (report/surface.ts).
+ * An app that listens itself keeps it, as an Express error handler does.
+ */
+function toErrorEvent(ctx: KoaContextLike, state: ResponseState, error: Error): void {
+  const app = ctx.app;
+  let listeners: unknown[] = [];
+  try {
+    listeners = app.listeners('error');
+  } catch {
+    // Not an EventEmitter after all: Koa's default is all there is.
+  }
+  if (listeners.every((listener) => listener === app.onerror)) track(state, error, error);
 }
 
 /**
