@@ -4,13 +4,17 @@
  * Two engines would each wrap the response methods and keep their own state, and the second
  * would misread the first's (a correct 404 reported as a late status). So the first copy loaded
  * publishes its engine, and every later copy of the same internal protocol serves
- * its users from it (published on a process-wide channel object, see `registry`): one set of wrappers, one state per response, one `stats()`. A later copy of
- * another protocol cannot share it; it says so once on stderr and stays out of the way (its
- * middleware only calls `next()`), so that no response is guarded twice.
+ * its users from it (published on a process-wide channel object, see `registry`): one set of
+ * wrappers, one state per response, one `stats()`, the Koa and Fastify adapters included. A later
+ * copy of another protocol cannot share it; it says so once on stderr and stays out of the way
+ * (its middleware only calls `next()`, its Koa middleware only `await next()`, its Fastify plugin
+ * adds no hook), so that no response is guarded twice.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolveOptions } from './options.js';
+import type { headerGuardPlugin } from './adapters/fastify.js';
+import type { koaHeaderGuard } from './adapters/koa.js';
+import { resolveOptions, withoutRegisterOptions } from './options.js';
 import { refuseUnsupportedRuntime } from './runtime.js';
 import { headerGuard } from './middleware.js';
 import { installPreload } from './preload.js';
@@ -28,6 +32,10 @@ export interface Engine {
   stats: typeof stats;
   resetStats: typeof resetStats;
   installPreload: typeof installPreload;
+  /** The Koa middleware; absent from a first copy that predates it (a later copy then serves its own). */
+  koaHeaderGuard?: typeof koaHeaderGuard;
+  /** The Fastify plugin; absent from a first copy that predates it (a later copy then serves its own). */
+  headerGuardPlugin?: typeof headerGuardPlugin;
 }
 
 /** This copy's version, for the message a copy of another protocol prints. */
@@ -40,6 +48,11 @@ function ownVersion(): string {
 }
 
 const own: Engine = { protocol: PROTOCOL, version: ownVersion(), headerGuard, headerOrigins, stats, resetStats, installPreload };
+// The adapters load when an app first asks for one, so an Express app loads neither.
+Object.defineProperties(own, {
+  koaHeaderGuard: { get: () => (require('./adapters/koa.js') as typeof import('./adapters/koa.js')).koaHeaderGuard, enumerable: false },
+  headerGuardPlugin: { get: () => (require('./adapters/fastify.js') as typeof import('./adapters/fastify.js')).headerGuardPlugin, enumerable: false },
+});
 
 /** An engine that guards nothing: its middleware only calls `next()`; `tell` says why, once. */
 function passive(tell: () => void): Engine {
@@ -53,6 +66,21 @@ function passive(tell: () => void): Engine {
     installPreload(options) {
       resolveOptions(options);
       tell();
+    },
+    koaHeaderGuard(options) {
+      resolveOptions(options);
+      tell();
+      return (_ctx, next) => next().then(() => undefined);
+    },
+    headerGuardPlugin(_fastify, options, done) {
+      try {
+        resolveOptions(withoutRegisterOptions(options));
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      tell();
+      done();
     },
   };
 }

@@ -157,3 +157,14 @@ export function optionsFromEnvironment(env: PreloadEnvironment): HeaderGuardOpti
   }
   return { mode, logOnly: logOnly as ViolationKind[], contain: containText === '1' || containText === 'true' };
 }
+
+/** Options Fastify's `register()` itself reads; they are not the guard's. */
+const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers']);
+
+/** The guard's own options out of what Fastify's `register()` passed a plugin (internal). */
+export function withoutRegisterOptions(options: unknown): unknown {
+  if (options === undefined || options === null || typeof options !== 'object' || Array.isArray(options)) return options;
+  const own: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (!REGISTER_OPTIONS.has(key)) own[key] = value;
+  return own;
+}

@@ -3,7 +3,9 @@
 // contract, fixed, with its own regression test.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { NextFunction, Request, Response } from 'express';
@@ -525,6 +527,50 @@ describe('two copies of header-guard in one process', () => {
     assert.deepEqual(JSON.parse(child.stdout.trim()), { status: 404, reports: ['first late-status 404', 'second late-status 404'], total: 1 });
   });
 
+  it("the Koa middleware and the Fastify plugin of a second copy are the first copy's: one report each, counted once", () => {
+    // A real second copy: the built package under another path (its adapters must not be found
+    // by path from the first copy's engine, which loads its own adapters lazily).
+    const copy = mkdtempSync(join(tmpdir(), 'header-guard-copy-'));
+    try {
+      cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+      cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+      symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+      const child = spawnSync(process.execPath, ['-e', `
+        const first = { koa: require(${JSON.stringify(join(ROOT, 'dist/adapters/koa.js'))}) };
+        const second = { index: require(${JSON.stringify(join(copy, 'dist/index.js'))}), koa: require(${JSON.stringify(join(copy, 'dist/adapters/koa.js'))}), fastify: require(${JSON.stringify(join(copy, 'dist/adapters/fastify.js'))}) };
+        if (first.koa.koaHeaderGuard === second.koa.koaHeaderGuard) throw new Error('not a second copy');
+        const reports = [];
+        const Koa = require('koa');
+        const koa = new Koa();
+        koa.use(second.koa.koaHeaderGuard({ onViolation: (v) => reports.push('koa ' + v.kind + ' ' + v.call) }));
+        koa.use((ctx) => { ctx.body = 'first'; ctx.res.on('finish', () => { ctx.status = 500; }); });
+        const fastify = require('fastify')();
+        fastify.register(second.fastify.headerGuardPlugin, { onViolation: (v) => reports.push('fastify ' + v.kind + ' ' + v.call) });
+        fastify.register(async (app) => app.get('/', (request, reply) => { reply.send('first'); reply.code(500); }));
+        const server = koa.listen(0, '127.0.0.1', async () => {
+          const koaBody = await fetch('http://127.0.0.1:' + server.address().port + '/').then((r) => r.text());
+          const fastifyBody = (await fastify.inject('/')).body;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          const loaded = Object.keys(require.cache).filter((file) => file.includes('/adapters/')).map((file) => (file.startsWith(${JSON.stringify(copy)}) ? 'copy ' : 'first ') + file.split('/').pop()).sort();
+          console.log(JSON.stringify({ koaBody, fastifyBody, reports, total: second.index.stats().total, loaded }));
+          server.close();
+        });
+      `], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(child.status, 0, child.stderr);
+      assert.deepEqual(JSON.parse(child.stdout.trim()), {
+        koaBody: 'first',
+        fastifyBody: 'first',
+        reports: ['koa late-status ctx.status = 500', 'fastify late-status reply.code(500)'],
+        // Counted by the first copy's engine, which the second copy's stats() reads.
+        total: 2,
+        // The first copy's engine served both from its own adapters.
+        loaded: ['copy fastify-reply.js', 'copy fastify.js', 'copy koa-response.js', 'copy koa.js', 'first fastify-reply.js', 'first fastify.js', 'first koa-response.js', 'first koa.js'],
+      });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it('a copy of another protocol says so once and guards nothing', () => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
       const diagnosticsChannel = require('node:diagnostics_channel');
@@ -545,6 +591,36 @@ describe('two copies of header-guard in one process', () => {
     `], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     assert.equal(child.status, 0, child.stderr);
     assert.deepEqual(JSON.parse(child.stdout.trim()), { body: 'a', reports: [] });
+    assert.equal(child.stderr.match(/another copy of header-guard \(0\.0\.1, internal protocol 0\) already guards this process/g)?.length, 1, child.stderr);
+  });
+
+  it('the Koa middleware and the Fastify plugin of a copy of another protocol guard nothing, and still check their options', () => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+      const diagnosticsChannel = require('node:diagnostics_channel');
+      const other = { protocol: 0, version: '0.0.1', headerGuard: () => (req, res, next) => next() };
+      Object.defineProperty(diagnosticsChannel.channel('header-guard:engine'), Symbol.for('header-guard.engine'), { value: other });
+      const { koaHeaderGuard } = require(${JSON.stringify(join(ROOT, 'src/adapters/koa.ts'))});
+      const { headerGuardPlugin } = require(${JSON.stringify(join(ROOT, 'src/adapters/fastify.ts'))});
+      const reports = [];
+      let badOption = '';
+      try { koaHeaderGuard({ mode: 'loud' }); } catch (error) { badOption = error.code; }
+      const Koa = require('koa');
+      const koa = new Koa();
+      koa.use(koaHeaderGuard({ onViolation: (v) => reports.push(v.kind) }));
+      koa.use((ctx) => { ctx.body = 'first'; ctx.res.on('finish', () => { ctx.status = 500; }); });
+      const fastify = require('fastify')();
+      fastify.register(headerGuardPlugin, { onViolation: (v) => reports.push(v.kind) });
+      fastify.register(async (app) => app.get('/', (request, reply) => { reply.send('first'); reply.code(500); }));
+      const server = koa.listen(0, '127.0.0.1', async () => {
+        const koaBody = await fetch('http://127.0.0.1:' + server.address().port + '/').then((r) => r.text());
+        const fastifyBody = (await fastify.inject('/')).body;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        console.log(JSON.stringify({ koaBody, fastifyBody, reports, badOption, guardedReply: Object.getOwnPropertySymbols(koa.response).length }));
+        server.close();
+      });
+    `], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout.trim()), { koaBody: 'first', fastifyBody: 'first', reports: [], badOption: 'ERR_HEADER_GUARD_INVALID_OPTION', guardedReply: 0 });
     assert.equal(child.stderr.match(/another copy of header-guard \(0\.0\.1, internal protocol 0\) already guards this process/g)?.length, 1, child.stderr);
   });
 });

@@ -13,8 +13,7 @@ import type { FastifyInstance, FastifyPluginCallback, RouteOptions } from 'fasti
 import { guardResponse } from '../attach.js';
 import { engine } from '../engine.js';
 import { Guard } from '../guard.js';
-import { headerGuard } from '../middleware.js';
-import { resolveOptions } from '../options.js';
+import { resolveOptions, withoutRegisterOptions } from '../options.js';
 import { kState } from '../symbols.js';
 import type { GuardedResponse } from '../state.js';
 import type { HeaderGuardOptions } from '../types.js';
@@ -28,20 +27,8 @@ import { kReplyGuard, OPTIONAL_WRAPPERS, REPLY_WRAPPERS, replyGuard, wrapHandler
  */
 export type HeaderGuardFastifyOptions = HeaderGuardOptions<IncomingMessage, ServerResponse>;
 
-/** Options Fastify's `register()` itself reads; they are not the guard's. */
-const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers']);
-
 /** The guard's own options out of what `register()` passed. */
-function guardOptions(options: HeaderGuardFastifyOptions | undefined): HeaderGuardFastifyOptions {
-  const own: Record<string, unknown> = {};
-  if (options !== undefined && options !== null) {
-    for (const [key, value] of Object.entries(options)) if (!REGISTER_OPTIONS.has(key)) own[key] = value;
-  }
-  return own as HeaderGuardFastifyOptions;
-}
-
-/** Whether another copy of header-guard serves this process (engine.ts): this copy then guards nothing. */
-const standsAside = (): boolean => engine.headerGuard !== headerGuard;
+const guardOptions = (options: HeaderGuardFastifyOptions | undefined): HeaderGuardFastifyOptions => withoutRegisterOptions(options) as HeaderGuardFastifyOptions;
 
 /**
  * Guard every reply of a Fastify app.
@@ -69,16 +56,17 @@ const standsAside = (): boolean => engine.headerGuard !== headerGuard;
  * @public
  */
 export const headerGuardPlugin: FastifyPluginCallback<HeaderGuardFastifyOptions> = function headerGuardPlugin(fastify, options, done) {
+  // The process's engine serves the plugin (engine.ts): another copy's, or one that guards nothing.
+  const served = engine.headerGuardPlugin;
+  if (served !== undefined && served !== headerGuardPlugin) {
+    served(fastify, options, done);
+    return;
+  }
   let guard: Guard;
   try {
     guard = new Guard(resolveOptions(guardOptions(options)));
   } catch (error) {
     done(error as Error);
-    return;
-  }
-  if (standsAside()) {
-    engine.headerGuard(guardOptions(options));
-    done();
     return;
   }
   addHooks(fastify, guard);
