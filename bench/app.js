@@ -10,8 +10,8 @@ const express = require('express');
  */
 module.exports = function benchApp(variant) {
   const app = express();
-  // BENCH_GUARD_DIST: another build's dist/index.js, to measure it in the same run (--compare).
-  if (variant === 'guard') app.use(require(process.env.BENCH_GUARD_DIST ?? '../dist/index.js').headerGuard());
+  // BENCH_GUARD_DIST: another build's dist/, to measure it in the same run (--compare).
+  if (variant === 'guard') app.use(require(`${process.env.BENCH_GUARD_DIST ?? '../dist'}/index.js`).headerGuard());
   if (variant === 'noop') app.use((req, res, next) => next());
 
   app.get('/hello', (req, res) => {

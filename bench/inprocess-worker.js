@@ -1,17 +1,39 @@
-// One in-process measurement: Express 5 (bare, behind a no-op middleware, or behind
-// headerGuard() with its defaults for this NODE_ENV) serving real IncomingMessage and
-// ServerResponse objects over a socket that discards what it is given. No network, so the
-// numbers are far steadier than a load test's; the cost of the HTTP parser and of the kernel
-// is left out, which makes the ratios larger than bench/run.mjs's. Prints CPU µs per request.
+// One in-process measurement: Express 5 (bench/app.js), Koa 3 (bench/koa-app.js) or Fastify 5
+// (bench/fastify-app.js), bare, behind a no-op middleware or plugin, or behind the guard with its
+// defaults for this NODE_ENV, serving real IncomingMessage and ServerResponse objects over a
+// socket that discards what it is given. No network, so the numbers are far steadier than a load
+// test's; the cost of the HTTP parser and of the kernel is left out, which makes the ratios
+// larger than a load test's. Prints CPU µs per request.
 //
-//   BENCH_VARIANT=guard NODE_ENV=production node bench/inprocess-worker.js /hello
+//   BENCH_FRAMEWORK=koa BENCH_VARIANT=guard NODE_ENV=production node bench/inprocess-worker.js /hello
 'use strict';
 const diagnosticsChannel = require('node:diagnostics_channel');
 const http = require('node:http');
 const { Duplex } = require('node:stream');
 
 const route = process.argv[2] ?? '/hello';
-const app = require('./app.js')(process.env.BENCH_VARIANT);
+const framework = process.env.BENCH_FRAMEWORK ?? 'express';
+const variant = process.env.BENCH_VARIANT;
+
+/** The framework's `(req, res)` request listener for this variant, ready to serve. */
+async function listener() {
+  if (framework === 'express') return require('./app.js')(variant);
+  if (framework === 'koa') return require('./koa-app.js')(variant).callback();
+  if (framework === 'fastify') {
+    // Fastify hands its request listener to the server factory; the server is never started.
+    let handler;
+    const app = require('./fastify-app.js')(variant, undefined, {
+      serverFactory: (handle) => {
+        handler = handle;
+        return http.createServer(handle);
+      },
+    });
+    await app.ready();
+    return handler;
+  }
+  throw new Error(`BENCH_FRAMEWORK is express, koa or fastify, not ${framework}`);
+}
+let app;
 
 /** A socket that accepts and drops every write. */
 class NullSocket extends Duplex {
@@ -51,6 +73,7 @@ function one() {
 }
 
 (async () => {
+  app = await listener();
   const BATCH = 10000;
   for (let i = 0; i < 2 * BATCH; i++) await one(); // warm-up
   const perRequest = [];

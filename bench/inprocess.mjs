@@ -1,15 +1,18 @@
 // npm run bench:inprocess: the same comparison as bench/run.mjs without the network, for a
 // steadier reading of the guard's own cost. Each measurement is a fresh process
 // (bench/inprocess-worker.js) for one variant, NODE_ENV and route; variants are interleaved
-// round by round and the report gives the median of the per-round ratios against bare Express.
+// round by round and the report gives the median of the per-round ratios against the bare app.
+// `--framework koa` or `fastify` measures that framework's adapter against the bare framework
+// and its own no-op middleware or plugin, the same way.
 //
-//   npm run bench:inprocess [-- --rounds 5] [--write] [--compare <checkout>]
+//   npm run bench:inprocess [-- --rounds 5] [--framework express|koa|fastify] [--env production] [--write] [--compare <checkout>]
 //
 // --compare adds a variant: the guard built in another checkout (its dist/), e.g. the commit
 // before a change, measured in the same rounds as this one.
 //
 // The default is that of the run the README publishes. The report goes to stdout; --write also
-// replaces bench/results-inprocess.md (tracked: write it only for a run you mean to publish).
+// replaces bench/results-inprocess.md (results-inprocess-koa.md, -fastify.md for the others;
+// tracked: write it only for a run you mean to publish).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,18 +21,30 @@ import { parseArgs } from 'node:util';
 import { median } from './median.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, write: { type: 'boolean', default: false }, compare: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    framework: { type: 'string', default: 'express' },
+    env: { type: 'string', multiple: true },
+    write: { type: 'boolean', default: false },
+    compare: { type: 'string' },
+  },
+});
 const ROUNDS = Number(values.rounds);
+const FRAMEWORK = values.framework;
+const FRAMEWORKS = { express: ['Express 5', 'headerGuard()', 'middleware'], koa: ['Koa 3', 'koaHeaderGuard()', 'middleware'], fastify: ['Fastify 5', 'headerGuardPlugin', 'plugin'] };
+if (!(FRAMEWORK in FRAMEWORKS)) throw new Error('--framework is express, koa or fastify');
+const [FRAMEWORK_NAME, GUARD_NAME, NOOP_KIND] = FRAMEWORKS[FRAMEWORK];
 const VARIANTS = ['bare', 'noop', 'guard', ...(values.compare === undefined ? [] : ['compared'])];
-const ENVS = ['production', 'development'];
+const ENVS = values.env ?? ['production', 'development'];
 const ROUTES = ['/hello', '/json'];
 
 /** CPU µs per request of one fresh worker process. */
 function measure(env, variant, route) {
   const output = execFileSync(process.execPath, [join(here, 'inprocess-worker.js'), route], {
     env: variant === 'compared'
-      ? { ...process.env, NODE_ENV: env, BENCH_VARIANT: 'guard', BENCH_GUARD_DIST: join(values.compare, 'dist', 'index.js') }
-      : { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant },
+      ? { ...process.env, NODE_ENV: env, BENCH_FRAMEWORK: FRAMEWORK, BENCH_VARIANT: 'guard', BENCH_GUARD_DIST: join(values.compare, 'dist') }
+      : { ...process.env, NODE_ENV: env, BENCH_FRAMEWORK: FRAMEWORK, BENCH_VARIANT: variant },
     encoding: 'utf8',
   });
   return Number(output.trim());
@@ -55,7 +70,7 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const cell = (sample) => `${median(sample.cpu).toFixed(1)} (${median(sample.ratio).toFixed(3)}x)`;
 const rows = [
-  `| NODE_ENV | route | bare CPU µs/req | no-op middleware: µs/req (ratio) | guarded: µs/req (ratio) | guarded minus no-op, µs |${values.compare === undefined ? '' : ' compared build: µs/req (ratio) | compared minus no-op, µs |'}`,
+  `| NODE_ENV | route | bare CPU µs/req | no-op ${NOOP_KIND}: µs/req (ratio) | guarded: µs/req (ratio) | guarded minus no-op, µs |${values.compare === undefined ? '' : ' compared build: µs/req (ratio) | compared minus no-op, µs |'}`,
   `| --- | --- | --- | --- | --- | --- |${values.compare === undefined ? '' : ' --- | --- |'}`,
 ];
 for (const env of ENVS) {
@@ -67,18 +82,18 @@ for (const env of ENVS) {
   }
 }
 const table = rows.join('\n');
-const report = `# In-process benchmark results
+const report = `# In-process benchmark results${FRAMEWORK === 'express' ? '' : `: ${FRAMEWORK_NAME}`}
 
-Express 5 on real \`IncomingMessage\`/\`ServerResponse\` objects over a socket that drops what it is
-given: no HTTP parser, no kernel, so the ratios are larger than \`results.md\`'s (the same µs
-over a smaller request) but steadier. Bare, behind a no-op middleware, and behind
-\`headerGuard()\` with its defaults for each NODE_ENV. ${ROUNDS} rounds, a fresh process per
+${FRAMEWORK_NAME} on real \`IncomingMessage\`/\`ServerResponse\` objects over a socket that drops what
+it is given: no HTTP parser, no kernel, so the ratios are larger than a load test's (the same µs
+over a smaller request) but steadier. Bare, behind a no-op ${NOOP_KIND}, and behind
+\`${GUARD_NAME}\` with its defaults for each NODE_ENV. ${ROUNDS} rounds, a fresh process per
 measurement (5 batches of 10,000 requests after 20,000 of warm-up, median batch), variants
 interleaved; medians of the per-round values. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
 
 ${table}
 
-Command: \`npm run bench:inprocess -- --rounds ${ROUNDS} --write\`.
+Command: \`npm run bench:inprocess -- --rounds ${ROUNDS}${FRAMEWORK === 'express' ? '' : ` --framework ${FRAMEWORK}`} --write\`.
 `;
-if (values.write) writeFileSync(join(here, 'results-inprocess.md'), report);
+if (values.write) writeFileSync(join(here, FRAMEWORK === 'express' ? 'results-inprocess.md' : `results-inprocess-${FRAMEWORK}.md`), report);
 console.log(table);
