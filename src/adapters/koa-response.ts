@@ -1,5 +1,5 @@
 /**
- * Koa's response setters, seen by the guard: `ctx.body =`, `ctx.status =`, `ctx.type =`,
+ * Koa's response setters, seen by the guard: `ctx.body =`, `ctx.status =`, `ctx.message =`, `ctx.type =`,
  * `ctx.set()`, `ctx.append()`, `ctx.remove()`, `ctx.redirect()` and the other header helpers.
  *
  * Koa keeps them on each app's own response prototype (`app.response`, an `Object.create()` of
@@ -47,6 +47,8 @@ const MEMBERS: readonly Member[] = [
   { name: 'body', setter: true, kind: 'double-send', answer: 'body' },
   { name: 'status', setter: true, kind: 'late-status', answer: 'status' },
   { name: 'type', setter: true, kind: 'late-header' },
+  // The status line's message: Koa sets it on the response without checking the headers.
+  { name: 'message', setter: true, kind: 'late-header' },
   { name: 'length', setter: true, kind: 'late-header' },
   { name: 'lastModified', setter: true, kind: 'late-header' },
   { name: 'etag', setter: true, kind: 'late-header' },

@@ -137,7 +137,8 @@ function headline(input: ReportInput): string {
       return `${call} was called after ${headers} were sent:${sent}${never}.`;
     }
     case 'late-header':
-      return `${call} was called after ${headers} were sent (Node: "Cannot set headers after they are sent to the client").`;
+      // Node's words only where Node throws them: Koa's and Fastify's own setters ignore a late call.
+      return `${call} was called after ${headers} were sent${input.nodeWouldThrow ? ' (Node: "Cannot set headers after they are sent to the client")' : ': it has no effect'}.`;
     case 'double-send':
       return input.stillSending === true
         ? `${call} was called while ${input.firstSent?.call ?? 'an earlier call'} is still sending the response.`
