@@ -7,13 +7,12 @@
 // bench/inprocess.mjs --framework koa|fastify measures the same apps without the network.
 //
 //   node bench/frameworks.mjs --framework koa|fastify [--rounds 6 --seconds 3] [--env production] [--pin off]
-import { execFileSync, fork, spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { median } from './median.mjs';
+import { pinDriver, startServerProcess } from './pin.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -30,20 +29,13 @@ const VARIANTS = ['bare', 'noop', 'guard'];
 const ENVS = values.env ?? ['production', 'development'];
 const ask = (child, message) => new Promise((resolve) => { child.once('message', resolve); child.send(message); });
 
-/** Whether servers go to CPU 0 and this process (autocannon) to CPU 1 (see bench/run.mjs). */
-const PIN = values.pin !== 'off' && availableParallelism() >= 2 && (() => {
-  try {
-    execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** Servers on CPU 0, autocannon (this process) on CPU 1 (bench/pin.mjs); `--pin off` never pins. */
+const PIN = pinDriver(values.pin);
 
 async function measure(env, variant, route) {
   const script = join(here, `${values.framework}-server.js`);
   const options = { env: { ...process.env, NODE_ENV: env, BENCH_VARIANT: variant }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
-  const child = PIN ? spawn('taskset', ['-c', '0', process.execPath, script], options) : fork(script, options);
+  const child = startServerProcess(script, options, PIN);
   const { port } = await new Promise((resolve) => child.once('message', resolve));
   await autocannon({ url: `http://127.0.0.1:${port}${route}`, connections: 10, duration: 1 });
   await ask(child, 'start');

@@ -8,13 +8,12 @@
 //
 // The defaults are those of the run the README publishes. The report goes to stdout; --write also
 // replaces bench/results.md (tracked: write it only for a run you mean to publish).
-import { execFileSync, fork, spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from './median.mjs';
+import { pinDriver, startServerProcess } from './pin.mjs';
 import autocannon from 'autocannon';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,20 +42,8 @@ const ENVS = values.env ?? ['production', 'development'];
 const VARIANTS = ['bare', 'noop', 'guard', ...(values.preload ? ['preload'] : [])];
 const REGISTER = join(here, '..', 'dist', 'register.js');
 
-/**
- * Pin the servers to CPU 0 and this process (autocannon) to CPU 1, so that the load generator
- * and the server under test do not take turns on one core: the per-round spread narrows.
- * `--pin auto` (default) pins where Linux's taskset exists and there are two CPUs or more;
- * `--pin off` never pins.
- */
-const PIN = values.pin !== 'off' && availableParallelism() >= 2 && (() => {
-  try {
-    execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** Servers on CPU 0, autocannon (this process) on CPU 1 (bench/pin.mjs); `--pin off` never pins. */
+const PIN = pinDriver(values.pin);
 
 /** Start one server process (on CPU 0 when pinned) and wait for its port. */
 function startServer(env, variant) {
@@ -66,7 +53,7 @@ function startServer(env, variant) {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   };
   const script = join(here, 'server.js');
-  const child = PIN ? spawn('taskset', ['-c', '0', process.execPath, ...preload, script], options) : fork(script, { ...options, execArgv: preload });
+  const child = startServerProcess(script, options, PIN, preload);
   return new Promise((resolve) => child.once('message', ({ port }) => resolve({ child, port, env, variant })));
 }
 
