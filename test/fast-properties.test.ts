@@ -3,7 +3,8 @@
 // per request (the guard turned Koa's early own `statusCode` into an accessor). Checked with V8's
 // own %HasFastProperties in a child process, on node:http, Express 4 and 5, Koa and Fastify.
 // A server's first response may be slow (its state slot is not reserved yet, src/slot.ts); every
-// later one must not be.
+// later one must not be. Under the preload, which gives every response its state at request
+// start, none may be.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,4 +22,13 @@ it("every framework's guarded responses keep fast properties after a server's fi
     // Koa's /missing answers with the 404 Koa assigned before any middleware ran.
     assert.deepEqual(statuses, name === 'koa' ? [201, 201, 201, 404] : [201, 201, 201], name);
   }
+});
+
+it('under the preload (log mode) every response keeps fast properties, a server\'s first included', () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, HEADER_GUARD_MODE: 'log' };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawnSync(process.execPath, ['--allow-natives-syntax', '--require', join(__dirname, '..', 'dist', 'register.js'), FIXTURE], { encoding: 'utf8', timeout: 60_000, env });
+  assert.equal(child.status, 0, child.stderr);
+  const results = JSON.parse(child.stdout) as Record<string, { fast: boolean[] }>;
+  for (const [name, { fast }] of Object.entries(results)) assert.deepEqual(fast, fast.map(() => true), `${name}: ${JSON.stringify(fast)}`);
 });
