@@ -78,6 +78,9 @@ export function isCorrect(program: Program, baseline: Observation): boolean {
   if (baseline.ops.some((record) => stepOp(program, record).op === 'throw' && record.before.headersSent)) return false;
   // Two answers are a bug even where Node cannot tell (the client is gone, a body call on a destroyed response).
   if (baseline.ops.filter((record) => BODY_OPS.has(record.op) || record.op === 'format').length > 1) return false;
+  // So is an answer after Express's own: next(err) once the client is gone lets its final
+  // handler answer (and end) at once, and a body call after that writes after the end.
+  if (baseline.ops.some((record) => (BODY_OPS.has(record.op) || record.op === 'format') && record.before.writableEnded)) return false;
   // A pipe into a response someone else ended writes after its end when the stream gets to it,
   // which the handler cannot see: no report is required for it, and none is forbidden.
   if (baseline.ops.some((record) => record.op === 'pipe') && baseline.final.writableEnded) return false;
