@@ -151,7 +151,7 @@ describe('header-guard/fastify, throw mode', () => {
   const THROW_FIXTURE = join(__dirname, 'fixtures', 'fastify-throw.ts');
   const outcomes = new Map<string, Outcome>();
   before(() => {
-    const routes = [...LATE_ROUTES.map(([name]) => name), ...CORRECT_ROUTES.map((route) => route.slice(1))];
+    const routes = [...LATE_ROUTES.map(([name]) => name), 'caught', ...CORRECT_ROUTES.map((route) => route.slice(1))];
     const child = spawnSync(process.execPath, ['--import', 'tsx', THROW_FIXTURE, ...routes], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(child.status, 0, child.stderr);
     for (const text of child.stdout.trim().split('\n')) {
@@ -186,6 +186,13 @@ describe('header-guard/fastify, throw mode', () => {
       assert.equal(outcome.violations[0]?.late, name === 'return' ? 0 : line(name, 'late'));
     });
   }
+
+  it('a late call whose error the route catches itself is reported, and stays caught', () => {
+    const outcome = outcomes.get('caught') as Outcome;
+    assert.equal(outcome.body, 'first');
+    assert.deepEqual(outcome.surfaced, []);
+    assert.deepEqual(outcome.violations, [{ kind: 'late-status', first: line('caught', 'first'), late: line('caught', 'late') }]);
+  });
 
   it('correct routes throw nothing and rethrow nothing', () => {
     for (const route of CORRECT_ROUTES) {
