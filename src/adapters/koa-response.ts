@@ -16,6 +16,7 @@
  * when no body is set) is recorded per request, so the core names it as the call that sent the
  * response instead of Koa's respond() (koa.ts promotes it once the middleware chain is done).
  */
+import { includeValues, isStatusCode } from '../patch/response.js';
 import { describeCall } from '../report/build.js';
 import { captureStack } from '../report/callsite.js';
 import { flag } from '../report/flag.js';
@@ -81,31 +82,22 @@ function calledByKoa(wrapper: AnyFunction): boolean {
 /** `ctx.status = 200` and the like, built once per code: an answer's record is made on every response. */
 const STATUS_TEXTS: string[] = [];
 
-/** A plausible status code (Koa asserts the same range). */
-const isStatusCode = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 999;
-
 /** How the call is shown: `ctx.status = 500`, `ctx.set('x-id')`, `ctx.body =`; values only on request. */
-function callText(member: Member, value: unknown, includeValues: boolean): string {
+function callText(member: Member, value: unknown, withValues: boolean): string {
   if (member.name === 'status') return isStatusCode(value) ? (STATUS_TEXTS[value] ??= `ctx.status = ${value}`) : 'ctx.status =';
   if (member.setter) return `ctx.${member.name} =`;
   if (member.name === 'redirect' || member.name === 'attachment' || member.name === 'vary') return `ctx.${member.name}()`;
   // set/append/remove: the header's name, as the core shows res.set('name'); values only on request.
   if (typeof value === 'string') return `ctx.${member.name}('${value.length > 60 ? `${value.slice(0, 60)}…` : value}')`;
-  if (value !== null && typeof value === 'object') return includeValues ? describeCall(member.name, [value], true).replace(/^res\./, 'ctx.') : `ctx.${member.name}({…})`;
+  if (value !== null && typeof value === 'object') return withValues ? describeCall(member.name, [value], true).replace(/^res\./, 'ctx.') : `ctx.${member.name}({…})`;
   return `ctx.${member.name}()`;
-}
-
-/** Whether every guard on the response asks for values in reports. */
-function withValues(state: ResponseState): boolean {
-  if (state.more === undefined) return state.guard.options.includeValues;
-  return state.guard.options.includeValues && state.more.every((guard) => guard.options.includeValues);
 }
 
 /** A late call: report it unless Koa made it; true when it was reported (the original then runs quietly). */
 function reportLate(state: ResponseState, self: KoaResponseLike, member: Member, wrapper: AnyFunction, value: unknown): boolean {
   if (member.name === 'status' && (!isStatusCode(value) || value === statusSent(state))) return false;
   if (calledByKoa(wrapper)) return false;
-  const call = callText(member, value, withValues(state));
+  const call = callText(member, value, includeValues(state));
   if (member.kind === 'late-status') {
     flag(state, 'late-status', call, wrapper, { requestedStatus: value });
   } else if (member.kind === 'double-send') {
