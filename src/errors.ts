@@ -2,6 +2,7 @@
  * Errors and their stable codes: the code of each violation kind, HeaderGuardError (what throw
  * mode throws), and the TypeError a bad option gets.
  */
+import { isNativeError } from 'node:util/types';
 import type { ViolationKind } from './kinds.js';
 import { kErrorBrand } from './symbols.js';
 import type { Violation } from './types.js';
@@ -101,4 +102,21 @@ export function invalidOption(message: string): TypeError {
   const error = new TypeError(`header-guard: ${message}`) as TypeError & { code: string };
   error.code = ErrorCodes.INVALID_OPTION;
   return error;
+}
+
+/**
+ * Whether a value is an Error: one of this realm, or a native error of another (jest's per-file
+ * sandbox, a vm context), whose `instanceof Error` is false. Internal.
+ */
+export function isError(value: unknown): value is Error {
+  return isNativeError(value) || value instanceof Error;
+}
+
+/** An error's stack; undefined for a value that is not an Error, or whose `stack` getter throws. Internal. */
+export function stackOf(value: unknown): unknown {
+  try {
+    return isError(value) ? value.stack : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -15,9 +15,9 @@
  * core wrappers' business; these wrappers only make the reply's calls the ones reports name, and
  * keep the core quiet while a reported reply call runs (Fastify's code() sets raw.statusCode).
  */
-import { isNativeError, isPromise } from 'node:util/types';
+import { isPromise } from 'node:util/types';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderGuardError } from '../errors.js';
+import { HeaderGuardError, isError, stackOf } from '../errors.js';
 import { describeError } from '../report/build.js';
 import { flag, newErrorAfterSend, type FlagDetails } from '../report/flag.js';
 import { track } from '../report/surface.js';
@@ -109,18 +109,6 @@ function claim(guard: ReplyGuard, wrapper: AnyFunction, call: string, stack?: un
 function active(reply: ReplyLike): ReplyGuard | undefined {
   const guard = reply == null ? undefined : reply[kReplyGuard];
   return guard === undefined || guard.depth > 0 || guard.state.quiet > 0 ? undefined : guard;
-}
-
-/** Whether a value is an Error (Fastify's own test for an error payload, and node's for other realms). */
-const isError = (value: unknown): value is Error => value instanceof Error || isNativeError(value);
-
-/** A readable stack of an error, or undefined. */
-function stackOf(error: unknown): unknown {
-  try {
-    return isError(error) ? error.stack : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** How reports name Fastify's send of what the handler returned, and of an async handler that resolved. */

@@ -4,11 +4,10 @@
  * human-readable message naming the late call and the earlier send. Pure: no I/O but reading a
  * source file for a code frame.
  */
-import { isNativeError } from 'node:util/types';
 import type { IncomingMessage } from 'node:http';
 import { formatSite } from './callsite.js';
 import { codeFrame } from './codeframe.js';
-import { codeFor } from '../errors.js';
+import { codeFor, isError } from '../errors.js';
 import type { CallSite, DuplicateHeaderViolation, HangViolation, Violation, ViolationBase, ViolationKind } from '../types.js';
 
 /** Methods whose first argument is a header (or cookie) name, which is safe to print (values never are). */
@@ -116,7 +115,7 @@ export function requestFacts(req: IncomingMessage, includeValues: boolean): { me
 export function describeError(error: unknown): string {
   let text: string;
   try {
-    text = isNativeError(error) || error instanceof Error ? `${error.name}: ${error.message}` : `a non-error value (${typeof error})`;
+    text = isError(error) ? `${error.name}: ${error.message}` : `a non-error value (${typeof error})`;
   } catch {
     text = 'an error that cannot be printed';
   }

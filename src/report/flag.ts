@@ -7,11 +7,10 @@
  * Never lets a failure of its own escape into the response (log mode's promise): only the
  * deliberate HeaderGuardError of throw mode leaves this module.
  */
-import { isNativeError } from 'node:util/types';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { captureStack, framesToShow, holderFrames, isUserFrame, type StackHolder } from './callsite.js';
 import { buildViolation, type ReportInput } from './build.js';
-import { HeaderGuardError } from '../errors.js';
+import { HeaderGuardError, isError, stackOf } from '../errors.js';
 import { isHeadersSent } from '../patch/contain.js';
 import { routeKey, type Guard } from '../guard.js';
 import { REPORT_ONLY_KINDS } from '../kinds.js';
@@ -61,15 +60,6 @@ function throws(options: ResolvedOptions, kind: ViolationKind): boolean {
   return options.mode === 'throw' && !options.logOnly.includes(kind) && !REPORT_ONLY_KINDS.includes(kind);
 }
 
-/** An error's stack, or undefined when reading it throws (a hostile getter). */
-function safeStack(error: Error): unknown {
-  try {
-    return error.stack;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The lines adapters added to this response's reports (annotate.ts), each computed now; one that throws is left out. */
 function annotationLines(state: ResponseState, kind: ViolationKind, lateCallHasUserFrame: boolean): string[] {
   const lines: string[] = [];
@@ -88,7 +78,7 @@ function annotationLines(state: ResponseState, kind: ViolationKind, lateCallHasU
 /** The report of one guard, built with its own frame, value and code-frame options. */
 function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, call: string, offending: StackHolder | undefined, details: FlagDetails, at: number): Violation {
   const res = state.res;
-  let offendingFrames = isNativeError(details.error) || details.error instanceof Error ? framesToShow(safeStack(details.error), guard.frames, true) : [];
+  let offendingFrames = isError(details.error) ? framesToShow(stackOf(details.error), guard.frames, true) : [];
   const framesFromError = offendingFrames.length > 0;
   if (details.offendingFrames !== undefined) offendingFrames = details.offendingFrames;
   else if (!framesFromError) offendingFrames = holderFrames(offending, guard.frames);
