@@ -28,3 +28,10 @@ export const kPatched: unique symbol = Symbol.for(`header-guard.patched@${PROTOC
 export const kEngine: unique symbol = Symbol.for('header-guard.engine');
 /** Brands a HeaderGuardError of any copy, for `instanceof` across copies. */
 export const kErrorBrand: unique symbol = Symbol.for('header-guard.error');
+
+// The Fastify adapter's own marks. Not registered: the engine serves one copy's adapter to the
+// whole process (engine.ts), so no other copy reads them.
+/** On a Fastify reply: the adapter's record of it (adapters/fastify-reply.ts). */
+export const kReplyGuard: unique symbol = Symbol('header-guard.fastify.reply');
+/** On a route handler the adapter wrapped, so that it is wrapped once. */
+export const kWrapped: unique symbol = Symbol('header-guard.fastify.handler');

@@ -22,9 +22,7 @@ import { describeError } from '../report/build.js';
 import { flag, newErrorAfterSend, type FlagDetails } from '../report/flag.js';
 import { track } from '../report/surface.js';
 import { headersSent, note, now, record, statusSent, type AnyFunction, type ResponseState, type SendRecord } from '../state.js';
-
-/** Where a reply keeps its record (one own property per reply). */
-export const kReplyGuard = Symbol('header-guard.fastify.reply');
+import { kReplyGuard, kWrapped } from '../symbols.js';
 
 /** What a reply looks like to the adapter: Fastify's public reply surface it reads. */
 export interface ReplyLike {
@@ -272,7 +270,6 @@ function errorAfterSend(reply: ReplyLike, guard: ReplyGuard, error: unknown, ski
   if (typeof verdict === 'object') track(state, error, verdict);
 }
 
-const kWrapped = Symbol('header-guard.fastify.handler');
 type Handler = ((this: unknown, request: unknown, reply: ReplyLike) => unknown) & { [kWrapped]?: true };
 
 /**

@@ -14,10 +14,10 @@ import { guardResponse } from '../attach.js';
 import { engine } from '../engine.js';
 import { Guard } from '../guard.js';
 import { resolveOptions, withoutRegisterOptions } from '../options.js';
-import { kState } from '../symbols.js';
+import { kReplyGuard, kState } from '../symbols.js';
 import type { GuardedResponse } from '../state.js';
 import type { HeaderGuardOptions } from '../types.js';
-import { kReplyGuard, OPTIONAL_WRAPPERS, REPLY_WRAPPERS, replyGuard, wrapHandler, type ReplyLike } from './fastify-reply.js';
+import { OPTIONAL_WRAPPERS, REPLY_WRAPPERS, replyGuard, wrapHandler, type ReplyLike } from './fastify-reply.js';
 
 /**
  * The plugin's options: the same as `headerGuard()`'s. `onViolation` and `logger` receive the
