@@ -139,10 +139,14 @@ export function writeBefore(name: string): Before {
   };
 }
 
+/** An outgoing request has no writeHead: its headers go out with its first write or its end. */
+function noteOutgoingFlush(state: ResponseState, wrapper: AnyFunction, step: number, threw: boolean): void {
+  if (state.subject !== undefined && state.sent === undefined && (step & QUIET) === 0 && !threw) noteFlush(state, wrapper);
+}
+
 /** After `write`: progress for the hang watch. */
 export const writeAfter: After = (state, self, wrapper, step, threw) => {
-  // An outgoing request has no writeHead: its headers go out with its first write or its end.
-  if (state.subject !== undefined && state.sent === undefined && (step & QUIET) === 0 && !threw) noteFlush(state, wrapper);
+  noteOutgoingFlush(state, wrapper, step, threw);
   if ((step & QUIET) === 0 && !threw && state.watched) progress(state, wrapper, 'write');
   finish(state, self, wrapper, step, threw);
 };
@@ -162,7 +166,7 @@ export function endBefore(name: string): Before {
 
 /** After `end`: where the response ended (the call that sent it, when one call did both), lint, hang watch. */
 export const endAfter: After = (state, self, wrapper, step, threw) => {
-  if (state.subject !== undefined && state.sent === undefined && (step & QUIET) === 0 && !threw) noteFlush(state, wrapper);
+  noteOutgoingFlush(state, wrapper, step, threw);
   if ((step & QUIET) === 0 && state.ended === undefined && writableEnded(self)) {
     const skip = outermost(state, wrapper);
     const sent = state.sent;
