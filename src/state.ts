@@ -157,6 +157,10 @@ export class ResponseState {
   /** One-slot cache of the guarded version of the router's next. */
   rawNext: AnyFunction | undefined = undefined;
   guardedNext: AnyFunction | undefined = undefined;
+  /** How many router Layers this response entered (patch/router.ts): a next() that entered none left routing pending. */
+  layerEntries = 0;
+  /** The last next() that returned with routing still pending and the response unanswered (its site when capture is on). */
+  pendingNext: SendRecord | undefined = undefined;
   /** Guards that joined after the first one (several guards on one response, see attach.ts). */
   more: Guard[] | undefined = undefined;
   /** Set for a message that is not a server response (an outgoing request, attach.ts). */

@@ -9,14 +9,29 @@
  * instead of the user's line, and since depd warns once per call site, later deprecated calls
  * would go unreported. So a wrapper of a library's method is compiled under that library's file
  * name (the module whose exports own the method), and depd sees the same stack as without the
- * guard. Its frames are the first lines of that script (README, "How it works"); reports treat
- * them as the guard's own (callsite.ts). Wrappers of Node's own methods use the guard's file name.
+ * guard. (Compiled once per method, each wrapper also keeps its own type feedback.)
+ *
+ * Where a wrapper's frame points: V8 cannot leave a hook's frame off the stack, so each wrapper
+ * is one frame while the original runs (patch/stack.ts: the limit raised, and taken out again
+ * from errors that travel through Express's next). That frame is put at a real position, never
+ * at lines the file does not hold: the wrapper calls the original from one single call
+ * expression, and it is compiled with line and column offsets so that this call sits
+ *   - for a library's method, exactly where the original function's source starts in the
+ *     library's file (found by its text): `ServerResponse.send (express/lib/response.js:L:C)`
+ *     names the line that defines `send`;
+ *   - for Node's own methods (or a library method whose source is not in its file, as when an
+ *     instrumentation wrapped it first), where the call is written in this file, the template
+ *     below: `ServerResponse.setHeader (header-guard/dist/patch/wrapper.js:L:C)`. depd then sees
+ *     this file, as it would see the instrumentation's file without the guard;
+ *   - only if this file cannot be read or no longer holds the template (an unusual bundle), in a
+ *     script named `header-guard:wrapper`, which is a name, not a path.
  */
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
 import { markOwnScript } from '../report/callsite.js';
 import type { AnyFunction, GuardedResponse, ResponseState } from '../state.js';
 import { kState } from '../symbols.js';
+import { raised } from './stack.js';
 
 /** Step bits a role's `before` returns; `PASS` runs the original with nothing after. */
 export const PASS = 0;
@@ -47,50 +62,117 @@ export type Contain = (state: ResponseState, self: GuardedResponse, error: unkno
 export type ContainedValue = (self: GuardedResponse) => unknown;
 
 /**
- * The wrapper's source; `NAME` and `BEFORE_CALL` are filled in per method. Only a contained call
- * catches: a catch that rethrows would move the place Node prints above an uncaught error (its
- * "throw" line) from Node's own code to this one, and log mode must not change that either.
+ * The wrapper's source; `NAME` and `BEFORE_CALL` are filled in per method. It calls the original
+ * from one place (the line with `call(original`), so its frame has one position (see the header
+ * comment). Only a contained call catches (`contained`): a catch that rethrows would move the
+ * place Node prints above an uncaught error (its "throw" line) from Node's own code to this one,
+ * and log mode must not change that either; `finally` keeps it. Sloppy mode on purpose: a
+ * read-only Error.stackTraceLimit makes the raise a silent no-op, never a TypeError.
  */
 const SOURCE = `const wrapper = function NAME() {
   let state = this == null ? undefined : this[kState];
-  if (state === undefined && (state = adopt(this)) === undefined) return original.apply(this, arguments);
-  const step = BEFORE_CALL;
-  if (step === 0) return original.apply(this, arguments);
+  if (state === undefined) state = adopt(this);
+  const step = state === undefined ? 0 : BEFORE_CALL;
+  const call = (step & 32) === 0 ? apply : contained;
+  const limit = E.stackTraceLimit;
+  const raised = typeof limit === 'number' ? limit + 1 : limit;
+  if (raised !== limit) { if (D.n++ === 0) D.base = limit; E.stackTraceLimit = raised; }
   let threw = true;
-  if ((step & 32) !== 0) {
-    try {
-      const result = original.apply(this, (step & 8) === 0 ? arguments : state.args);
-      threw = false;
-      return result;
-    } catch (error) {
-      if (contain(state, this, error)) {
-        threw = false;
-        return containedValue(this);
-      }
-      throw error;
-    } finally {
-      after(state, this, wrapper, step, threw);
-    }
-  }
   try {
-    const result = original.apply(this, (step & 8) === 0 ? arguments : state.args);
+    const result =
+      call(original, this, (step & 8) === 0 ? arguments : state.args, state, wrapper);
     threw = false;
     return result;
   } finally {
-    after(state, this, wrapper, step, threw);
+    if (raised !== limit) { D.n--; if (E.stackTraceLimit === raised) E.stackTraceLimit = limit; }
+    if (step !== 0) after(state, this, wrapper, step, threw);
   }
 };
 return wrapper;`;
 
-/** How many lines the compiled script has: its frames are lines 1 to this of their file. */
-const SOURCE_LINES = SOURCE.split('\n').length;
+/** The parameters the compiled source sees. */
+const PARAMETERS = ['kState', 'adopt', 'original', 'before', 'after', 'contained', 'apply', 'E', 'D'];
+
+/** The source's lines, and which one holds the call of the original. */
+const LINES = SOURCE.split('\n');
+const CALL_LINE = LINES.findIndex((line) => line.includes('call(original'));
+
+/** The name of the script wrappers are compiled in when no file can hold them (header comment). */
+const NAMED_SCRIPT = 'header-guard:wrapper';
+
+/** Where a wrapper is compiled: the file name, and the line and column its call of the original has there (1-based). */
+interface Placement {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** The text of each file read so far (undefined: unreadable). */
+const texts = new Map<string, string | undefined>();
+
+/** A file's text, read once. */
+function textOf(file: string): string | undefined {
+  if (!texts.has(file)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    texts.set(file, text);
+  }
+  return texts.get(file);
+}
+
+/** Line and column (1-based) of a character offset in a text (V8 counts lines at \n, \r\n and \r). */
+function positionAt(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split(/\r\n|\r|\n|\u2028|\u2029/);
+  return { line: before.length, column: (before[before.length - 1] ?? '').length + 1 };
+}
+
+/** Where the source of `fn` starts in `file`, if the file holds it verbatim. */
+function definitionOf(fn: AnyFunction, file: string): Placement | undefined {
+  let source: string;
+  try {
+    source = Function.prototype.toString.call(fn);
+  } catch {
+    return undefined;
+  }
+  const text = textOf(file);
+  const offset = text === undefined || source.length < 12 ? -1 : text.indexOf(source);
+  return offset === -1 ? undefined : { file, ...positionAt(text!, offset) };
+}
 
 /**
- * The file name wrappers of Node's own methods are compiled under: one of the guard's own, but
- * not this file, whose source map (under tsx, or --enable-source-maps) would map their lines to
- * unrelated lines of this file.
+ * Where the template's call line is written in this module's own file (dist/patch/wrapper.js, a
+ * bundle that contains it, or src/patch/wrapper.ts under a TypeScript loader), found once.
  */
-const OWN_FILE = join(__dirname, 'compiled-wrapper.js');
+const ownPlacement: Placement | undefined = (() => {
+  const file = typeof __filename === 'string' ? __filename : undefined;
+  const text = file === undefined ? undefined : textOf(file);
+  const offset = text === undefined ? -1 : text.indexOf(SOURCE);
+  if (offset === -1) return undefined;
+  const start = positionAt(text!, offset);
+  const line = LINES[CALL_LINE] ?? '';
+  return { file: file!, line: start.line + CALL_LINE, column: line.length - line.trimStart().length + 1 };
+})();
+
+/**
+ * Compile the source so that the call of the original is at `placement`: everything before the
+ * call line joined into one line, then the call line indented to the column, and the rest.
+ */
+function compileAt(source: string, placement: Placement | undefined): (...parts: unknown[]) => AnyFunction {
+  if (placement === undefined) {
+    markOwnScript(NAMED_SCRIPT);
+    return vm.compileFunction(source, PARAMETERS, { filename: NAMED_SCRIPT }) as (...parts: unknown[]) => AnyFunction;
+  }
+  const lines = source.split('\n');
+  const head = lines.slice(0, CALL_LINE).map((line) => line.trim()).join(' ');
+  const call = ' '.repeat(placement.column - 1) + (lines[CALL_LINE] ?? '').trim();
+  const body = [head, call, ...lines.slice(CALL_LINE + 1)].join('\n');
+  markOwnScript(placement.file, placement.line, placement.column);
+  return vm.compileFunction(body, PARAMETERS, { filename: placement.file, lineOffset: placement.line - 2 }) as (...parts: unknown[]) => AnyFunction;
+}
 
 /** A method to wrap: its name, original, and role hooks. */
 export interface WrapSpec {
@@ -107,6 +189,21 @@ export interface WrapSpec {
   file: string | undefined;
 }
 
+/**
+ * The call of the original for a call the contain option may contain: Node's ERR_HTTP_HEADERS_SENT
+ * is caught and the method returns what it returns; any other error goes on.
+ */
+function containedCall(contain: Contain, containedValue: ContainedValue) {
+  return function contained(original: AnyFunction, self: GuardedResponse, args: ArrayLike<unknown>, state: ResponseState): unknown {
+    try {
+      return Reflect.apply(original, self, args);
+    } catch (error) {
+      if (contain(state, self, error)) return containedValue(self);
+      throw error;
+    }
+  };
+}
+
 /** Compile the wrapper of one method (once per prototype and method). */
 export function compileWrapper(spec: WrapSpec): AnyFunction {
   const name = /^[A-Za-z_$][\w$]*$/.test(spec.name) ? spec.name : 'guarded';
@@ -114,10 +211,10 @@ export function compileWrapper(spec: WrapSpec): AnyFunction {
     ? 'before(state, this, wrapper, arguments.length, arguments[0], arguments[1])'
     : 'before(state, this, wrapper, arguments)';
   const source = SOURCE.replace('NAME', name).replace('BEFORE_CALL', beforeCall);
-  const filename = spec.file ?? OWN_FILE;
-  markOwnScript(filename, SOURCE_LINES);
-  const factory = vm.compileFunction(source, ['kState', 'adopt', 'original', 'before', 'after', 'contain', 'containedValue'], { filename }) as (...parts: unknown[]) => AnyFunction;
-  const wrapper = factory(kState, spec.adopt, spec.original, spec.beforeWithArguments ?? spec.before, spec.after, spec.contain, spec.containedValue);
+  const placement = (spec.file === undefined ? undefined : definitionOf(spec.original, spec.file)) ?? ownPlacement;
+  const factory = compileAt(source, placement);
+  const contained = containedCall(spec.contain, spec.containedValue);
+  const wrapper = factory(kState, spec.adopt, spec.original, spec.beforeWithArguments ?? spec.before, spec.after, contained, Reflect.apply, Error, raised);
   Object.defineProperty(wrapper, 'name', { value: spec.name });
   Object.defineProperty(wrapper, 'length', { value: spec.original.length });
   return wrapper;

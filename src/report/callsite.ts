@@ -116,18 +116,23 @@ const ownDir: string | undefined = (() => {
   return first === undefined || !isPathLike(first.file) ? undefined : dirname(dirname(first.file)) + sep;
 })();
 
-/** Scripts of the guard's compiled wrappers under another file's name, with their line count (patch/wrapper.ts). */
-const ownScripts = new Map<string, number>();
+/**
+ * Frames of the guard's compiled wrappers that sit in another file (patch/wrapper.ts): `file:line:column`
+ * of each, and scripts named by the guard that are its own throughout.
+ */
+const ownPositions = new Set<string>();
+const ownScripts = new Set<string>();
 
-/** Say that lines 1 to `lines` of `file` are the guard's compiled wrappers (internal). */
-export function markOwnScript(file: string, lines: number): void {
-  ownScripts.set(file, Math.max(lines, ownScripts.get(file) ?? 0));
+/** Say that the frame at `file:line:column` is one of the guard's wrappers, or (no line) that all of `file` is (internal). */
+export function markOwnScript(file: string, line?: number, column?: number): void {
+  if (line === undefined) ownScripts.add(file);
+  else ownPositions.add(`${file}:${line}:${column ?? 0}`);
 }
 
 /** Whether a frame is one of the guard's compiled wrappers. */
 function isOwnScript(site: CallSite): boolean {
-  const lines = ownScripts.size === 0 ? undefined : ownScripts.get(site.file);
-  return lines !== undefined && site.line <= lines;
+  if (ownScripts.size !== 0 && ownScripts.has(site.file)) return true;
+  return ownPositions.size !== 0 && ownPositions.has(`${site.file}:${site.line}:${site.column}`);
 }
 
 /** Whether a frame's file is a real path (absolute, including Windows drive and UNC paths). */
