@@ -114,13 +114,11 @@ function continuedPast(state: ResponseState, pending: NonNullable<ResponseState[
  * `next === req.next` still holds for the app (Express's `res.format` passes `req.next` along).
  * The router puts its own `req.next` back when it is done, as it always does.
  */
-function nextForLayer(req: unknown, res: GuardedResponse | undefined, next: unknown, entry: boolean): unknown {
+function nextForLayer(req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
   const state = res?.[kState];
   if (state === undefined || typeof next !== 'function') return next;
-  if (entry) {
-    state.layerEntries++;
-    state.pendingNext = undefined;
-  }
+  state.layerEntries++;
+  state.pendingNext = undefined;
   const guarded = guardNext(state, next as AnyFunction);
   const request = req as { next?: unknown } | null;
   if (request !== null && typeof request === 'object' && request.next === next) request.next = guarded;
@@ -132,7 +130,7 @@ function wrapHandleRequest(original: AnyFunction): AnyFunction {
   return function handleRequest(this: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
     const limit = raiseLimit();
     try {
-      return original.call(this, req, res, nextForLayer(req, res, next, true));
+      return original.call(this, req, res, nextForLayer(req, res, next));
     } finally {
       lowerLimit(limit);
     }
@@ -149,7 +147,7 @@ function wrapHandleError(original: AnyFunction): AnyFunction {
     if (entry !== undefined && entry.fate === 'passed' && typeof this.handle === 'function' && this.handle.length === 4) entry.fate = 'handled';
     const limit = raiseLimit();
     try {
-      return original.call(this, error, req, res, nextForLayer(req, res, next, true));
+      return original.call(this, error, req, res, nextForLayer(req, res, next));
     } finally {
       lowerLimit(limit);
     }
@@ -157,14 +155,33 @@ function wrapHandleError(original: AnyFunction): AnyFunction {
 }
 
 /**
- * Wrap the app router's `handle(req, res, out)` so that `out` (the final handler, or a parent
- * app's next) is guarded too: routing that reaches it after the answer is reported there.
+ * The final handler (or a parent app's next) the app router calls when it runs out of layers,
+ * guarded like a Layer's next. The response gets its state only later (headerGuard() is one of
+ * the router's layers), so the state is looked up when routing gets there.
+ */
+function guardOut(res: GuardedResponse | undefined, out: unknown): unknown {
+  if (res === null || typeof res !== 'object' || typeof out !== 'function') return out;
+  return function guardedOut(this: unknown): unknown {
+    const state = res[kState];
+    const next = state === undefined ? out as AnyFunction : guardNext(state, out as AnyFunction);
+    const limit = raiseLimit();
+    try {
+      return next.apply(this, arguments as unknown as unknown[]);
+    } finally {
+      lowerLimit(limit);
+    }
+  };
+}
+
+/**
+ * Wrap the app router's `handle(req, res, out)` so that `out` is guarded too: routing that
+ * reaches it after the answer is reported there.
  */
 function wrapRouterHandle(original: AnyFunction): AnyFunction {
   return function handle(this: unknown, req: unknown, res: GuardedResponse | undefined, out: unknown): unknown {
     const limit = raiseLimit();
     try {
-      return original.call(this, req, res, nextForLayer(req, res, out, false));
+      return original.call(this, req, res, guardOut(res, out));
     } finally {
       lowerLimit(limit);
     }
