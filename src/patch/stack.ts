@@ -76,20 +76,24 @@ const hidden = new WeakSet<object>();
 /**
  * Make an error's `stack` read without the guard's frames, lazily: V8 formats a stack the first
  * time it is read (with the app's Error.prepareStackTrace and source maps, as always), so this
- * only wraps V8's own `stack` accessor; nothing is formatted until the app reads it. An error
- * whose `stack` is not V8's accessor (a plain object, a stack already replaced, Node before 21)
- * is left alone. Never throws.
+ * only wraps V8's own `stack` accessor; nothing is formatted until the app reads it. Where V8
+ * keeps `stack` as a data property (Node 20), the stack is formatted now and written back.
+ * Anything else (a plain object, a stack replaced by the app) is left alone. Never throws.
  */
 export function hideOwnFrames(error: unknown): void {
   if (!isError(error) || hidden.has(error)) return;
   try {
     const descriptor = Object.getOwnPropertyDescriptor(error, 'stack');
-    const read = descriptor?.get;
-    if (descriptor === undefined || read === undefined || descriptor.set === undefined || descriptor.configurable !== true) return;
+    if (descriptor === undefined || descriptor.configurable !== true) return;
     hidden.add(error);
     // The app's own limit: what the stack had without the guard's raises.
     const limit = raised.n === 0 ? Error.stackTraceLimit : raised.base;
     const keep = typeof limit === 'number' && limit >= 0 ? limit : Infinity;
+    const read = descriptor.get;
+    if (read === undefined || descriptor.set === undefined) {
+      if (descriptor.writable === true && typeof descriptor.value === 'string') error.stack = withoutOwnFrames(descriptor.value, keep) as string;
+      return;
+    }
     let value: unknown;
     let known = false;
     Object.defineProperty(error, 'stack', {
