@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { markerLine } from './helpers.js';
+import { hideOwnFrames, withoutOwnFrames } from '../src/patch/stack.js';
 
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -195,4 +196,45 @@ describe('a next() before the answer that lets routing go on past it', () => {
       }
     });
   }
+});
+
+describe('taking the guard\'s frames out of a stack: odd inputs pass through unchanged', () => {
+  const own = join(ROOT, 'src', 'patch', 'router.ts');
+  const stack = ['Error: x', '    at user (/app/a.js:1:1)', `    at guardedNext (${own}:40:20)`, '    at next (/app/node_modules/router/index.js:2:2)', '    at mw (/app/b.js:3:3)'].join('\n');
+
+  it('drops the guard\'s lines and keeps at most the app\'s limit of frames', () => {
+    assert.equal(withoutOwnFrames(stack, 10), ['Error: x', '    at user (/app/a.js:1:1)', '    at next (/app/node_modules/router/index.js:2:2)', '    at mw (/app/b.js:3:3)'].join('\n'));
+    assert.equal(withoutOwnFrames(stack, 2), ['Error: x', '    at user (/app/a.js:1:1)', '    at next (/app/node_modules/router/index.js:2:2)'].join('\n'));
+    assert.equal(withoutOwnFrames('Error: x', 10), 'Error: x');
+    const structured = [{ getFileName: () => own }];
+    assert.equal(withoutOwnFrames(structured, 10), structured, 'a prepareStackTrace that returns something else than a string');
+  });
+
+  it('leaves plain objects, frozen errors and replaced stacks alone, and never throws', () => {
+    const plain = { stack: stack };
+    hideOwnFrames(plain);
+    assert.equal(plain.stack, stack);
+    const frozen = Object.freeze(new Error('frozen'));
+    const before = frozen.stack;
+    hideOwnFrames(frozen);
+    assert.equal(frozen.stack, before);
+    const replaced = new Error('replaced');
+    Object.defineProperty(replaced, 'stack', { value: 'mine', writable: true, configurable: true });
+    hideOwnFrames(replaced);
+    assert.equal(replaced.stack, 'mine');
+    const hostile = new Error('hostile');
+    let reads = 0;
+    Object.defineProperty(hostile, 'stack', { get() { reads++; throw new Error('no'); }, set() {}, configurable: true });
+    assert.doesNotThrow(() => hideOwnFrames(hostile));
+    assert.throws(() => hostile.stack, /no/, 'an accessor of the app\'s own stays its own');
+    assert.equal(reads, 1);
+    for (const value of [undefined, null, 'route', 42]) assert.doesNotThrow(() => hideOwnFrames(value));
+  });
+
+  it('a stack the app sets afterwards is the one it reads', () => {
+    const error = new Error('later');
+    hideOwnFrames(error);
+    error.stack = 'set by the app';
+    assert.equal(error.stack, 'set by the app');
+  });
 });

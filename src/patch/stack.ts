@@ -70,6 +70,9 @@ export function withoutOwnFrames(stack: unknown, limit: number): unknown {
   return kept.length === lines.length ? stack : kept.join('\n');
 }
 
+/** V8's own `stack` accessor (one getter for every error), where V8 has one (Node 21 and later). */
+const nativeStack = Object.getOwnPropertyDescriptor(new Error(), 'stack');
+
 /** Errors whose `stack` reads through withoutOwnFrames already. */
 const hidden = new WeakSet<object>();
 
@@ -90,10 +93,13 @@ export function hideOwnFrames(error: unknown): void {
     const limit = raised.n === 0 ? Error.stackTraceLimit : raised.base;
     const keep = typeof limit === 'number' && limit >= 0 ? limit : Infinity;
     const read = descriptor.get;
-    if (read === undefined || descriptor.set === undefined) {
-      if (descriptor.writable === true && typeof descriptor.value === 'string') error.stack = withoutOwnFrames(descriptor.value, keep) as string;
+    if (read === undefined) {
+      // V8's data property (Node 20): formatted already by this read, so written back now.
+      if (nativeStack?.get === undefined && descriptor.writable === true && typeof descriptor.value === 'string') error.stack = withoutOwnFrames(descriptor.value, keep) as string;
       return;
     }
+    // An accessor the app or a library defined is theirs.
+    if (read !== nativeStack?.get) return;
     let value: unknown;
     let known = false;
     Object.defineProperty(error, 'stack', {

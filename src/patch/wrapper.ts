@@ -31,7 +31,7 @@ import vm from 'node:vm';
 import { markOwnScript } from '../report/callsite.js';
 import type { AnyFunction, GuardedResponse, ResponseState } from '../state.js';
 import { kState } from '../symbols.js';
-import { raised } from './stack.js';
+import { lowerLimit, raiseLimit, raised } from './stack.js';
 
 /** Step bits a role's `before` returns; `PASS` runs the original with nothing after. */
 export const PASS = 0;
@@ -191,15 +191,19 @@ export interface WrapSpec {
 
 /**
  * The call of the original for a call the contain option may contain: Node's ERR_HTTP_HEADERS_SENT
- * is caught and the method returns what it returns; any other error goes on.
+ * is caught and the method returns what it returns; any other error goes on. One more guard
+ * frame (in this file), so it raises the limit too.
  */
 function containedCall(contain: Contain, containedValue: ContainedValue) {
   return function contained(original: AnyFunction, self: GuardedResponse, args: ArrayLike<unknown>, state: ResponseState): unknown {
+    const limit = raiseLimit();
     try {
       return Reflect.apply(original, self, args);
     } catch (error) {
       if (contain(state, self, error)) return containedValue(self);
       throw error;
+    } finally {
+      lowerLimit(limit);
     }
   };
 }
