@@ -72,6 +72,12 @@ describe('original positions', () => {
     assert.deepEqual(originalSite(site), site);
   });
 
+  it('a frame Node already mapped to a webpack:// source names the file, relative to the working directory', () => {
+    assert.deepEqual(originalSite({ file: 'webpack://my-app/src/app.ts', line: 4, column: 3 }), { file: join(process.cwd(), 'src', 'app.ts'), line: 4, column: 3 });
+    const runtime = { file: 'webpack://my-app/webpack/runtime/define property getters', line: 1, column: 1 };
+    assert.deepEqual(originalSite(runtime), runtime);
+  });
+
   it('a line the map has no mapping for, and a file without a comment, stay as they are', () => {
     const site = generated('unmapped.js', '//# sourceMappingURL=unmapped.js.map', mapJSON);
     const elsewhere = { ...site, line: site.line + 50 };

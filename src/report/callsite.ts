@@ -122,9 +122,9 @@ let ownDirCache: string | null | undefined;
 function ownDir(): string | null {
   if (ownDirCache !== undefined) return ownDirCache;
   ownDirCache = null;
-  if (ownFrame !== undefined && isPathLike(ownFrame.file)) {
-    const original = originalSite(ownFrame);
-    if (/^callsite\.[cm]?[jt]s$/.test(basename(original.file))) ownDirCache = dirname(dirname(original.file)) + sep;
+  const original = ownFrame === undefined ? undefined : originalSite(ownFrame);
+  if (original !== undefined && isPathLike(original.file) && /^callsite\.[cm]?[jt]s$/.test(basename(original.file))) {
+    ownDirCache = dirname(dirname(original.file)) + sep;
   }
   return ownDirCache;
 }

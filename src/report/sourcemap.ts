@@ -73,6 +73,8 @@ export function clearSourceMaps(): void {
  */
 export function originalSite(site: CallSite): CallSite {
   try {
+    // Node, with --enable-source-maps, names webpack's sources as they are in the map.
+    if (site.file.startsWith('webpack://')) return withFile(site, webpackPath(site.file));
     if (SourceMapClass === undefined || !isAbsolute(site.file) || /[\\/]node_modules[\\/]/.test(site.file)) return site;
     const entry = entryFor(site.file);
     if (entry?.map === undefined) return site;
@@ -86,6 +88,11 @@ export function originalSite(site: CallSite): CallSite {
   } catch {
     return site;
   }
+}
+
+/** A site with another file, or the site itself when there is none. */
+function withFile(site: CallSite, file: string | undefined): CallSite {
+  return file === undefined ? site : { ...site, file };
 }
 
 /** Every frame of a stack at its original position (see originalSite). */
@@ -240,17 +247,12 @@ function filePayload(url: string, file: string): { text: string; base: string } 
 
 /**
  * The file a map's source names: resolved against the map's sourceRoot and location (an inline
- * map's location is its file); `webpack://namespace/./path` is relative to the working directory
- * (webpack's default context); undefined for sources that are not files (bundler helpers).
+ * map's location is its file), or webpack's form (webpackPath); undefined for sources that are not
+ * files (bundler helpers).
  */
 function sourcePath(source: string, entry: Entry): string | undefined {
   if (source.includes('\0')) return undefined;
-  const webpack = /^webpack:\/\/[^/]*\/(.*)$/.exec(source);
-  if (webpack !== undefined && webpack !== null) {
-    const path = (webpack[1] ?? '').replace(/\?.*$/, '');
-    if (path.startsWith('./') || path.startsWith('../')) return resolve(process.cwd(), path);
-    return isAbsolute(path) ? path : undefined;
-  }
+  if (source.startsWith('webpack://')) return webpackPath(source);
   const hasScheme = /^[A-Za-z][A-Za-z\d+.-]*:/.test(source) && !/^[A-Za-z]:[\\/]/.test(source);
   if (!hasScheme && isAbsolute(source)) return source;
   let url: URL;
@@ -260,4 +262,16 @@ function sourcePath(source: string, entry: Entry): string | undefined {
     return undefined;
   }
   return url.protocol === 'file:' ? fileURLToPath(url) : undefined;
+}
+
+/**
+ * The file of a `webpack://namespace/path?loaders` source: the path is relative to webpack's
+ * context, by default the working directory (Node normalizes `./src` to `src` when it maps a
+ * stack itself); undefined for webpack's own modules (`webpack/runtime/…`, externals).
+ */
+function webpackPath(source: string): string | undefined {
+  const match = /^webpack:\/\/[^/]*\/([^?#]*)/.exec(source);
+  const path = match?.[1];
+  if (path === undefined || path === '' || path.startsWith('webpack/') || path.includes(' ')) return undefined;
+  return isAbsolute(path) ? path : resolve(process.cwd(), path);
 }
