@@ -241,6 +241,19 @@ module.exports = function (source) {
     await assertBundle(join(dir, 'rollup', 'app.mjs'));
   });
 
+  it('Vite, SSR build (ES module, dependencies bundled)', async () => {
+    const { build } = await import('vite');
+    const outDir = join(dir, 'vite');
+    await build({
+      root: dir,
+      configFile: false,
+      logLevel: 'silent',
+      build: { ssr: join(dir, 'src', 'app.ts'), outDir, sourcemap: true, emptyOutDir: true, rolldownOptions: { output: { entryFileNames: 'app.mjs' } } },
+      ssr: { noExternal: true },
+    });
+    await assertBundle(join(outDir, 'app.mjs'));
+  });
+
   it('without a map: bundle positions of the app\'s lines, never the guard\'s frames', async () => {
     const outfile = join(dir, 'esbuild-nomap', 'app.js');
     await esbuild.build({ ...ESBUILD_COMMON, sourcemap: false, entryPoints: [join(dir, 'src', 'app.ts')], outfile, format: 'cjs' });

@@ -97,6 +97,24 @@ describe('original positions', () => {
   });
 });
 
+describe('the cache', () => {
+  it('keeps a file\'s map until the file changes, and at most 256 files', () => {
+    clearSourceMaps();
+    const site = generated('cached.js', '//# sourceMappingURL=cached.js.map', mapJSON);
+    assert.equal(originalSite(site).file, original());
+    // The map file changes, the generated file does not: the cached map is used.
+    writeFileSync(`${site.file}.map`, JSON.stringify({ ...mapJSON, sources: ['../src/other.ts'] }));
+    assert.equal(originalSite(site).file, original());
+    for (let index = 0; index < 256; index++) {
+      const other = generated(`many-${index}.js`, `//# sourceMappingURL=many-${index}.js.map`, mapJSON);
+      assert.equal(originalSite(other).file, original());
+    }
+    // 256 newer files pushed it out: it is read again.
+    assert.equal(originalSite(site).file, join(dir, '..', 'src', 'other.ts'));
+    clearSourceMaps();
+  });
+});
+
 describe('broken and hostile maps leave the generated position', () => {
   const cases: Array<[string, () => CallSite]> = [
     ['a missing map file', () => generated('missing.js', '//# sourceMappingURL=nowhere.js.map')],
