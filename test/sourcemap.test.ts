@@ -58,6 +58,9 @@ describe('original positions', () => {
     const data = Buffer.from(JSON.stringify(mapJSON)).toString('base64');
     assert.equal(originalSite(generated('inline.js', `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${data}`)).file, original());
     assert.equal(originalSite(generated('block.js', '/*# sourceMappingURL=block.js.map */', mapJSON)).file, original());
+    // An inline map far longer than the first read of the file's tail.
+    const large = Buffer.from(JSON.stringify({ ...mapJSON, sourcesContent: ['x'.repeat(200_000)] })).toString('base64');
+    assert.equal(originalSite(generated('large.js', `//# sourceMappingURL=data:application/json;base64,${large}`)).file, original());
   });
 
   it('sources with a sourceRoot, as file:// URLs and in webpack:// form', () => {
