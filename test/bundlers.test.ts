@@ -215,7 +215,7 @@ describe('bundled with the app', { timeout: 240_000 }, () => {
     await assertBundle(join(outDir, 'app.mjs'));
   });
 
-  it('webpack (production mode, minified), CommonJS', async () => {
+  it('webpack (production mode): CommonJS minified, ES module not', async () => {
     const webpack = (await import('webpack')).default;
     const loader = join(dir, 'ts-loader.cjs');
     // TypeScript through esbuild's transform, passing its map on, as esbuild-loader does.
@@ -227,25 +227,34 @@ module.exports = function (source) {
 };
 `);
     const outDir = join(dir, 'webpack');
-    const stats = await new Promise<import('webpack').Stats | undefined>((resolve, reject) => {
-      webpack({
-        mode: 'production',
-        target: 'node',
-        context: dir,
-        entry: join(dir, 'src', 'app.ts'),
-        output: { path: outDir, filename: 'app.js', library: { type: 'commonjs2' } },
-        devtool: 'source-map',
-        resolve: { extensions: ['.ts', '.js', '.json'] },
-        module: { rules: [{ test: /\.ts$/, loader }] },
-        // Production mode otherwise writes NODE_ENV=production into the bundle, and the guard runs
-        // with production's defaults (adaptive capture) whatever the environment says (docs/bundlers.md).
-        optimization: { nodeEnv: false },
-        infrastructureLogging: { level: 'none' },
-        stats: 'none',
-      }, (error, result) => (error ? reject(error) : resolve(result)));
+    const common: import('webpack').Configuration = {
+      mode: 'production',
+      target: 'node',
+      context: dir,
+      entry: join(dir, 'src', 'app.ts'),
+      devtool: 'source-map',
+      resolve: { extensions: ['.ts', '.js', '.json'] },
+      module: { rules: [{ test: /\.ts$/, loader }] },
+      infrastructureLogging: { level: 'none' },
+      stats: 'none',
+    };
+    // Production mode otherwise writes NODE_ENV=production into the bundle, and the guard runs
+    // with production's defaults (adaptive capture) whatever the environment says (docs/bundlers.md).
+    const configs: import('webpack').Configuration[] = [
+      { ...common, output: { path: outDir, filename: 'app.js', library: { type: 'commonjs2' } }, optimization: { nodeEnv: false } },
+      {
+        ...common,
+        experiments: { outputModule: true },
+        output: { path: outDir, filename: 'app.mjs', module: true, chunkFormat: 'module', library: { type: 'module' } },
+        optimization: { nodeEnv: false, minimize: false },
+      },
+    ];
+    const stats = await new Promise<import('webpack').MultiStats | undefined>((resolve, reject) => {
+      webpack(configs, (error, result) => (error ? reject(error) : resolve(result)));
     });
     assert.equal(stats?.hasErrors(), false, stats?.toString());
     await assertBundle(join(outDir, 'app.js'));
+    await assertBundle(join(outDir, 'app.mjs'));
   });
 
   it('Rollup (node-resolve, commonjs), CommonJS and ES module', async () => {
