@@ -1,0 +1,300 @@
+/**
+ * The rule `no-late-response`: a call that can run after the response was answered on some path
+ * of the same function (a second answer, a status or header change, `next()` after an answer),
+ * reported with the line and call of the first answer, and a suggestion to return there.
+ *
+ * ESLint walks the file once; the rule records each function's code path and the calls in each
+ * segment (paths.ts), and reads them once the whole file is known (Program:exit): which
+ * parameters are responses (responses.ts, plus the functions a response is passed on to), which
+ * same-file helpers answer on every path, then the state of each response along every path
+ * (late.ts), loops and `.then()` chains included.
+ */
+import type { Rule, Scope } from 'eslint';
+import type * as ESTree from 'estree';
+import { isInnerLink, isResponseMethod, unwrap } from '../answers.js';
+import { eventOf, GUARD_PROPERTIES, type Event, type FileModel } from '../events.js';
+import { apply, EMPTY, equal, forLaterThen, join, type Earlier, type Late, type LateKind, type ResponseState } from '../late.js';
+import { functionOf, lookup } from '../locals.js';
+import { PathRecorder, solve, stateAtReturn, stateIn, type FlowProblem, type RecordedPath } from '../paths.js';
+import { fileFacts, isGetResponse, paramIdentifier, registrationOf, rolesOf, type FunctionNode, type Registration } from '../responses.js';
+
+/** Where the rule's page lives. */
+export const DOCS_URL = 'https://github.com/header-guard/header-guard/blob/main/docs/rules/no-late-response.md';
+
+/** The message of each kind; `did` says what the earlier call did, `hint` where to return. */
+const MESSAGES: Record<LateKind, string> = {
+  'double-send': '`{{late}}` on line {{lateLine}} can run after `{{first}}` on line {{firstLine}} {{did}} (double-send).{{hint}}',
+  'late-status': '`{{late}}` on line {{lateLine}} can run after `{{first}}` on line {{firstLine}} {{did}}: the client never sees this status (late-status).{{hint}}',
+  'late-header': '`{{late}}` on line {{lateLine}} can run after `{{first}}` on line {{firstLine}} {{did}}: the headers are gone (late-header).{{hint}}',
+  'write-after-end': '`{{late}}` on line {{lateLine}} can run after `{{first}}` on line {{firstLine}} {{did}}: the data never reaches the client (write-after-end).{{hint}}',
+  'next-after-send': '`{{late}}` on line {{lateLine}} can run after `{{first}}` on line {{firstLine}} {{did}}: the next handler gets a request that is already answered (next-after-send).{{hint}}',
+};
+
+/** What the earlier call did, in the message. */
+function didText(earlier: Earlier, late: Rule.Node): string {
+  if (earlier.inEarlierThen) return 'already answered in an earlier .then()';
+  if (earlier.node === late) return 'already answered on an earlier pass of the loop';
+  return earlier.did === 'passed' ? 'already passed the request on' : earlier.did === 'flushed' ? 'already sent the headers' : 'already answered';
+}
+
+/** The function (or Program) a node runs in. */
+function ownerOf(node: Rule.Node): Rule.Node {
+  let current = node.parent;
+  while (current !== null && current !== undefined && current.type !== 'FunctionDeclaration' && current.type !== 'FunctionExpression' && current.type !== 'ArrowFunctionExpression') current = current.parent;
+  return current ?? node;
+}
+
+/** The statement that is nothing but this call (`res.json(x);`, `await res.json(x);`), if it is one. */
+function statementOf(call: Rule.Node): Rule.Node | undefined {
+  let current: Rule.Node = call;
+  while (current.parent !== null && ['ChainExpression', 'AwaitExpression', 'TSNonNullExpression'].includes(current.parent.type as string)) current = current.parent;
+  return current.parent?.type === 'ExpressionStatement' ? current.parent : undefined;
+}
+
+/** The earlier call a report names: the first in the source (another call than the late one, unless a loop repeats it). */
+function pickEarlier(earlier: ReadonlySet<Earlier>, late: Rule.Node): Earlier {
+  const sorted = [...earlier].sort((a, b) => (a.node.range?.[0] ?? 0) - (b.node.range?.[0] ?? 0));
+  return sorted.find((candidate) => candidate.node !== late) ?? (sorted[0] as Earlier);
+}
+
+/** The function a `.then(fn)` follows in its chain (`.then(g).then(fn)`, `.catch()` links skipped), if written inline. */
+function previousThen(fn: Rule.Node): Rule.Node | undefined {
+  const call = fn.parent;
+  if (call?.type !== 'CallExpression' || call.arguments[0] !== fn) return undefined;
+  const callee = unwrap(call.callee);
+  if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier' || !['then', 'finally'].includes(callee.property.name)) return undefined;
+  let object = unwrap(callee.object);
+  while (object.type === 'CallExpression') {
+    const link = unwrap(object.callee);
+    if (link.type !== 'MemberExpression' || link.property.type !== 'Identifier') return undefined;
+    if (link.property.name === 'then') {
+      const handler = object.arguments[0];
+      return handler?.type === 'ArrowFunctionExpression' || handler?.type === 'FunctionExpression' ? (handler as Rule.Node) : undefined;
+    }
+    if (link.property.name !== 'catch') return undefined;
+    object = unwrap(link.object);
+  }
+  return undefined;
+}
+
+/** The file model while the rule builds it: helpers still being found, and the functions a response is passed to. */
+type Model = Omit<FileModel, 'answeringHelpers'> & {
+  readonly answeringHelpers: Map<FunctionNode, Set<number>>;
+  /** Same-file functions a response is passed to → the positions and parameters it arrives as. */
+  readonly candidates: Map<FunctionNode, Map<number, Scope.Variable>>;
+};
+
+const rule: Rule.RuleModule = {
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow a response call that can run after the response was already answered (a second answer, a late status or header, next() after an answer)',
+      recommended: true,
+      url: DOCS_URL,
+    },
+    hasSuggestions: true,
+    schema: [],
+    messages: { ...MESSAGES, returnThere: 'Return at line {{line}}: `return {{first}}`.' },
+  },
+  create(context) {
+    const sourceCode = context.sourceCode;
+    const recorder = new PathRecorder();
+    /** Functions registered by name: `app.get('/', handler)`. */
+    const registered = new Map<FunctionNode, Registration>();
+    /** `const response = host.switchToHttp().getResponse()`. */
+    const gotResponses: ESTree.VariableDeclarator[] = [];
+
+    /** `app.get('/', handler)`: the same file's `handler` is a handler, whatever its parameters are called. */
+    function noteRegistered(call: ESTree.CallExpression): void {
+      call.arguments.forEach((arg, index) => {
+        if (arg.type !== 'Identifier') return;
+        const how = registrationOf(call, index);
+        const fn = how === undefined ? undefined : functionOf(lookup(sourceCode.getScope(call), arg.name));
+        if (fn !== undefined && how !== undefined) registered.set(fn, how);
+      });
+    }
+
+    return {
+      onCodePathStart: (codePath, node) => recorder.start(codePath, node),
+      onCodePathEnd: () => recorder.end(),
+      onCodePathSegmentStart: (segment) => recorder.enter(segment),
+      onCodePathSegmentEnd: (segment) => recorder.leave(segment),
+      'CallExpression:exit'(node: ESTree.CallExpression & Rule.NodeParentExtension) {
+        const callee = unwrap(node.callee);
+        if (callee.type === 'Identifier') {
+          recorder.add(node);
+          if (callee.name === 'createServer') noteRegistered(node);
+          return;
+        }
+        if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier') return;
+        if (isResponseMethod(callee.property.name) && !isInnerLink(node)) recorder.add(node);
+        if (node.arguments.some((arg) => arg.type === 'Identifier')) noteRegistered(node);
+      },
+      MemberExpression(node: ESTree.MemberExpression & Rule.NodeParentExtension) {
+        if (node.property.type === 'Identifier' && GUARD_PROPERTIES.has(node.property.name) && unwrap(node.object).type === 'Identifier') recorder.add(node);
+      },
+      ReturnStatement(node: ESTree.ReturnStatement & Rule.NodeParentExtension) {
+        const owner = recorder.current?.node;
+        if (owner !== undefined && 'async' in owner && owner.async && node.argument) recorder.add(node);
+      },
+      CatchClause(node: ESTree.CatchClause & Rule.NodeParentExtension) {
+        recorder.add(node);
+      },
+      VariableDeclarator(node: ESTree.VariableDeclarator & Rule.NodeParentExtension) {
+        if (isGetResponse(node.init)) gotResponses.push(node);
+      },
+      'Program:exit'(program: ESTree.Program) {
+        const model = buildModel(program);
+        if (model.responses.size === 0) return;
+        findHelpers(model);
+        report(model);
+      },
+    };
+
+    /** The file's responses, nexts and helper candidates. */
+    function buildModel(program: ESTree.Program): Model {
+      const file = fileFacts(program, context.filename);
+      const responseVars = new Map<Scope.Variable, boolean>();
+      const nextVars = new Set<Scope.Variable>();
+      const fastifyReplies = new Map<FunctionNode, Scope.Variable>();
+      const variableOf = (fn: FunctionNode, id: ESTree.Identifier) => sourceCode.getDeclaredVariables(fn).find((variable) => variable.identifiers.includes(id));
+      for (const { node } of recorder.paths) {
+        if (node.type === 'Program') continue;
+        const fn = node as FunctionNode;
+        const roles = rolesOf(fn, file, registered.get(fn));
+        if (roles === undefined) continue;
+        for (const id of roles.responses) {
+          const variable = variableOf(fn, id);
+          if (variable === undefined) continue;
+          responseVars.set(variable, roles.fastify);
+          if (roles.fastify && fn.async && !fastifyReplies.has(fn)) fastifyReplies.set(fn, variable);
+        }
+        for (const id of roles.nexts) {
+          const variable = variableOf(fn, id);
+          if (variable !== undefined) nextVars.add(variable);
+        }
+      }
+      for (const declarator of gotResponses) for (const variable of sourceCode.getDeclaredVariables(declarator)) responseVars.set(variable, false);
+      // A response passed on to a function of the same file is a response there too.
+      const candidates = new Map<FunctionNode, Map<number, Scope.Variable>>();
+      const helperCallees = new Map<ESTree.Node, FunctionNode>();
+      const queue = [...responseVars.keys()];
+      for (let variable = queue.pop(); variable !== undefined; variable = queue.pop()) {
+        for (const reference of variable.references) {
+          const id = reference.identifier as Rule.Node;
+          const call = id.parent;
+          if (call?.type !== 'CallExpression' || call.callee === id) continue;
+          const callee = unwrap(call.callee);
+          if (callee.type !== 'Identifier') continue;
+          const fn = functionOf(lookup(reference.from, callee.name));
+          const index = call.arguments.indexOf(id as ESTree.Expression);
+          const param = fn?.params[index];
+          const paramId = param === undefined ? undefined : paramIdentifier(param);
+          const paramVar = fn === undefined || paramId === undefined ? undefined : variableOf(fn, paramId);
+          if (fn === undefined || paramVar === undefined) continue;
+          const positions = candidates.get(fn) ?? new Map<number, Scope.Variable>();
+          positions.set(index, paramVar);
+          candidates.set(fn, positions);
+          if (!responseVars.has(paramVar)) responseVars.set(paramVar, responseVars.get(variable) ?? false), queue.push(paramVar);
+        }
+      }
+      for (const fn of candidates.keys()) {
+        const parent = (fn as Rule.Node).parent;
+        const holders = fn.type === 'FunctionDeclaration' ? sourceCode.getDeclaredVariables(fn) : parent?.type === 'VariableDeclarator' ? sourceCode.getDeclaredVariables(parent) : [];
+        for (const holder of holders) {
+          if (holder.defs[0]?.type !== 'FunctionName' && holder.defs[0]?.type !== 'Variable') continue;
+          for (const reference of holder.references) helperCallees.set(reference.identifier as ESTree.Node, fn);
+        }
+      }
+      const responses = new Map<ESTree.Node, Scope.Variable>();
+      for (const variable of responseVars.keys()) for (const reference of variable.references) responses.set(reference.identifier as ESTree.Node, variable);
+      const nexts = new Map<ESTree.Node, Scope.Variable>();
+      for (const variable of nextVars) for (const reference of variable.references) nexts.set(reference.identifier as ESTree.Node, variable);
+      return { responses, nexts, helperCallees, answeringHelpers: new Map(), fastifyReplies, candidates };
+    }
+
+    /** The helpers that answer a response parameter on every path, found round by round (a helper may call another). */
+    function findHelpers(model: Model): void {
+      const pathOf = new Map<Rule.Node, RecordedPath>(recorder.paths.map((path) => [path.node, path]));
+      for (let round = 0, changed = true; changed && round < 5; round++) {
+        changed = false;
+        for (const [fn, positions] of model.candidates) {
+          const path = pathOf.get(fn as Rule.Node);
+          if (path === undefined) continue;
+          const problem: FlowProblem<ReadonlySet<Scope.Variable>> = {
+            entry: new Set(),
+            join: (states) => new Set([...(states[0] ?? [])].filter((variable) => states.every((state) => state.has(variable)))),
+            equal: (a, b) => a.size === b.size && [...a].every((variable) => b.has(variable)),
+            step: (state, node) => {
+              const event = eventOf(node, model, path.node);
+              if (event === undefined || !answers(event)) return state;
+              return new Set([...state, event.variable]);
+            },
+          };
+          const atReturn = stateAtReturn(path, solve(path, problem), problem);
+          for (const [index, variable] of positions) {
+            if (atReturn?.has(variable) !== true) continue;
+            const known = model.answeringHelpers.get(fn) ?? new Set<number>();
+            if (!known.has(index)) known.add(index), model.answeringHelpers.set(fn, known), (changed = true);
+          }
+        }
+      }
+    }
+
+    /** Every late call of every path, reported once with its earlier call and, where it is the fix, a suggestion to return there. */
+    function report(model: FileModel): void {
+      const exits = new Map<Rule.Node, ResponseState>();
+      const found = new Map<Rule.Node, { late: Late; path: RecordedPath }>();
+      for (const path of recorder.paths) {
+        if (path.node.type === 'Program') continue;
+        const before = previousThen(path.node);
+        const entryFrom = before === undefined ? undefined : exits.get(before);
+        const entry = entryFrom === undefined ? EMPTY : forLaterThen(entryFrom);
+        if (path.events.size === 0 && entry.size === 0) continue;
+        const problem: FlowProblem<ResponseState> = {
+          entry,
+          join,
+          equal,
+          step: (state, node) => {
+            const event = eventOf(node, model, path.node);
+            return event === undefined ? state : apply(state, event, node);
+          },
+        };
+        const out = solve(path, problem);
+        const atReturn = stateAtReturn(path, out, problem);
+        if (atReturn !== undefined) exits.set(path.node, atReturn);
+        // One more walk from each segment's settled entry state, now listening for late calls.
+        for (const segment of out.keys()) {
+          let state = stateIn(segment, path.codePath.initialSegment, out, problem);
+          for (const node of path.events.get(segment) ?? []) {
+            const event = eventOf(node, model, path.node);
+            if (event !== undefined) state = apply(state, event, node, (late) => found.has(node) || found.set(node, { late, path }));
+          }
+        }
+      }
+      const sorted = [...found].sort(([a], [b]) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
+      for (const [node, { late, path }] of sorted) reportOne(node, late, path);
+    }
+
+    /** Report one late call. */
+    function reportOne(node: Rule.Node, late: Late, path: RecordedPath): void {
+      const earlier = pickEarlier(late.earlier, node);
+      const statement = earlier.did === 'flushed' || earlier.inEarlierThen || path.node.type === 'Program' ? undefined : statementOf(earlier.node);
+      const fixable = statement !== undefined && ownerOf(statement) === path.node && !(path.node as FunctionNode).generator;
+      const firstLine = earlier.node.loc?.start.line ?? 0;
+      context.report({
+        node,
+        messageId: late.kind,
+        data: { late: late.text, lateLine: String(node.loc?.start.line ?? 0), first: earlier.text, firstLine: String(firstLine), did: didText(earlier, node), hint: fixable ? ` Return at line ${firstLine}.` : '' },
+        suggest: fixable ? [{ messageId: 'returnThere', data: { line: String(firstLine), first: earlier.text }, fix: (fixer) => fixer.insertTextBefore(statement, 'return ') }] : [],
+      });
+    }
+  },
+};
+
+/** Whether an event answers its response (for helpers: on this path). */
+function answers(event: Event): event is Extract<Event, { variable: Scope.Variable }> {
+  return event.type === 'helper' || (event.type === 'call' && (event.facts.answers || event.facts.ends));
+}
+
+export default rule;
