@@ -46,8 +46,9 @@ export function eventOf(node: Rule.Node, model: FileModel, owner: Rule.Node): Ev
   if (callee.type === 'Identifier') return nextEvent(node, callee, model) ?? helperEvent(node, callee, model);
   const chain = readChain(node);
   const variable = chain === undefined ? undefined : model.responses.get(chain.root);
-  const facts = chain === undefined ? undefined : factsOf(chain);
-  return chain === undefined || variable === undefined || facts === undefined ? undefined : { type: 'call', variable, facts, text: chainText(chain) };
+  if (chain === undefined || variable === undefined) return undefined;
+  const facts = factsOf(chain);
+  return facts === undefined ? undefined : { type: 'call', variable, facts, text: chainText(chain) };
 }
 
 /** `next()` or `next(err)`. */

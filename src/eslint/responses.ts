@@ -36,7 +36,7 @@ export interface Roles {
 }
 
 /** Route methods of Express, Connect and Fastify: `app.get(path, handler)`. */
-const ROUTE_METHODS = new Set(['get', 'post', 'put', 'delete', 'del', 'patch', 'options', 'head', 'all', 'search']);
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'delete', 'del', 'patch', 'options', 'head', 'all']);
 /** Fastify route-option keys that hold a handler or a request hook. */
 const FASTIFY_KEYS = new Set(['handler', 'preHandler', 'onRequest', 'preValidation', 'preParsing']);
 /** Response types, by the module they come from (`undefined`: known under that name wherever it comes from). */
@@ -184,6 +184,16 @@ function placeOf(fn: Linked): Registration | undefined {
   return undefined;
 }
 
+/**
+ * Whether a function is handed to a method that registers no HTTP handler (`ldapServer.search(dn,
+ * (req, res) => …)`, `cache.get(key, (req, res) => …)`): its `res` is someone else's. A plain
+ * wrapper call (`catchAsync(async (req, res) => …)`) does not count.
+ */
+function passedToOtherMethod(fn: Linked): boolean {
+  const parent = fn.parent;
+  return parent?.type === 'CallExpression' && parent.callee !== fn && unwrap(parent.callee).type === 'MemberExpression';
+}
+
 /** Whether a function is the default export of its file, directly or wrapped once (`export default withAuth(fn)`). */
 function isDefaultExport(fn: Linked): boolean {
   const parent = fn.parent;
@@ -232,7 +242,7 @@ export function rolesOf(fn: FunctionNode, file: FileFacts, registeredAs?: Regist
   const how = registeredAs ?? placeOf(fn as Linked);
   if (how !== undefined) return byPosition(params, how, file);
   if (file.nextApiRoute && isDefaultExport(fn as Linked)) return byPosition(params, 'node', file);
-  return byName(params, file);
+  return passedToOtherMethod(fn as Linked) ? undefined : byName(params, file);
 }
 
 /** Whether a variable's initializer is a NestJS `getResponse()` call (`host.switchToHttp().getResponse<Response>()`). */

@@ -159,7 +159,7 @@ const rule: Rule.RuleModule = {
       const fastifyReplies = new Map<FunctionNode, Scope.Variable>();
       const variableOf = (fn: FunctionNode, id: ESTree.Identifier) => sourceCode.getDeclaredVariables(fn).find((variable) => variable.identifiers.includes(id));
       for (const { node } of recorder.paths) {
-        if (node.type === 'Program') continue;
+        if (!isFunction(node)) continue;
         const fn = node as FunctionNode;
         const roles = rolesOf(fn, file, registered.get(fn));
         if (roles === undefined) continue;
@@ -246,17 +246,26 @@ const rule: Rule.RuleModule = {
       const exits = new Map<Rule.Node, ResponseState>();
       const found = new Map<Rule.Node, { late: Late; path: RecordedPath }>();
       for (const path of recorder.paths) {
-        if (path.node.type === 'Program') continue;
+        if (!isFunction(path.node)) continue;
         const before = previousThen(path.node);
         const entryFrom = before === undefined ? undefined : exits.get(before);
         const entry = entryFrom === undefined ? EMPTY : forLaterThen(entryFrom);
         if (path.events.size === 0 && entry.size === 0) continue;
+        // Read each recorded node once; a path where nothing touches a response needs no solving.
+        const events = new Map<Rule.Node, Event>();
+        for (const nodes of path.events.values()) {
+          for (const node of nodes) {
+            const event = events.has(node) ? undefined : eventOf(node, model, path.node);
+            if (event !== undefined) events.set(node, event);
+          }
+        }
+        if (events.size === 0 && entry.size === 0) continue;
         const problem: FlowProblem<ResponseState> = {
           entry,
           join,
           equal,
           step: (state, node) => {
-            const event = eventOf(node, model, path.node);
+            const event = events.get(node);
             return event === undefined ? state : apply(state, event, node);
           },
         };
@@ -267,7 +276,7 @@ const rule: Rule.RuleModule = {
         for (const segment of out.keys()) {
           let state = stateIn(segment, path.codePath.initialSegment, out, problem);
           for (const node of path.events.get(segment) ?? []) {
-            const event = eventOf(node, model, path.node);
+            const event = events.get(node);
             if (event !== undefined) state = apply(state, event, node, (late) => found.has(node) || found.set(node, { late, path }));
           }
         }
@@ -279,7 +288,7 @@ const rule: Rule.RuleModule = {
     /** Report one late call. */
     function reportOne(node: Rule.Node, late: Late, path: RecordedPath): void {
       const earlier = pickEarlier(late.earlier, node);
-      const statement = earlier.did === 'flushed' || earlier.inEarlierThen || path.node.type === 'Program' ? undefined : statementOf(earlier.node);
+      const statement = earlier.did === 'flushed' || earlier.inEarlierThen ? undefined : statementOf(earlier.node);
       const fixable = statement !== undefined && ownerOf(statement) === path.node && !(path.node as FunctionNode).generator;
       const firstLine = earlier.node.loc?.start.line ?? 0;
       context.report({
@@ -291,6 +300,11 @@ const rule: Rule.RuleModule = {
     }
   },
 };
+
+/** Whether a code path's node is a function (not the program, a class field initializer or a static block). */
+function isFunction(node: Rule.Node): node is Rule.Node & FunctionNode {
+  return node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression';
+}
 
 /** Whether an event answers its response (for helpers: on this path). */
 function answers(event: Event): event is Extract<Event, { variable: Scope.Variable }> {
