@@ -22,7 +22,7 @@ export type Event =
 export interface FileModel {
   /** Every reference to a response → its variable. */
   readonly responses: ReadonlyMap<ESTree.Node, Scope.Variable>;
-  /** Every reference to Express's `next` → its variable. */
+  /** Every reference to Express's `next` → the response of the same handler (next() answers for it). */
   readonly nexts: ReadonlyMap<ESTree.Node, Scope.Variable>;
   /** Every call name that refers to a same-file function taking a response → that function. */
   readonly helperCallees: ReadonlyMap<ESTree.Node, FunctionNode>;

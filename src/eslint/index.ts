@@ -31,8 +31,19 @@ function readVersion(): string {
   }
 }
 
+/**
+ * The plugin's shape: ESLint's plugin object with its rules and configs known by name.
+ *
+ * @public
+ */
+export interface HeaderGuardPlugin extends ESLint.Plugin {
+  readonly meta: { readonly name: string; readonly version: string };
+  readonly rules: { readonly 'no-late-response': Rule.RuleModule };
+  readonly configs: { recommended: Linter.Config };
+}
+
 /** The plugin object: `plugins: { 'header-guard': plugin }`. @public */
-const plugin: ESLint.Plugin & { configs: { recommended: Linter.Config } } = {
+const plugin: HeaderGuardPlugin = {
   meta,
   rules,
   configs: { recommended: {} as Linter.Config },

@@ -145,7 +145,7 @@ const rule: Rule.RuleModule = {
       },
       'Program:exit'(program: ESTree.Program) {
         const model = buildModel(program);
-        if (model.responses.size === 0) return;
+        if (model.responses.size === 0 && model.nexts.size === 0) return;
         findHelpers(model);
         report(model);
       },
@@ -155,7 +155,7 @@ const rule: Rule.RuleModule = {
     function buildModel(program: ESTree.Program): Model {
       const file = fileFacts(program, context.filename);
       const responseVars = new Map<Scope.Variable, boolean>();
-      const nextVars = new Set<Scope.Variable>();
+      const nextVars = new Map<Scope.Variable, Scope.Variable>();
       const fastifyReplies = new Map<FunctionNode, Scope.Variable>();
       const variableOf = (fn: FunctionNode, id: ESTree.Identifier) => sourceCode.getDeclaredVariables(fn).find((variable) => variable.identifiers.includes(id));
       for (const { node } of recorder.paths) {
@@ -169,9 +169,11 @@ const rule: Rule.RuleModule = {
           responseVars.set(variable, roles.fastify);
           if (roles.fastify && fn.async && !fastifyReplies.has(fn)) fastifyReplies.set(fn, variable);
         }
+        // next() answers for the response of the same handler: `next(); res.json()` is late too.
+        const response = roles.responses[0] === undefined ? undefined : variableOf(fn, roles.responses[0]);
         for (const id of roles.nexts) {
           const variable = variableOf(fn, id);
-          if (variable !== undefined) nextVars.add(variable);
+          if (variable !== undefined && response !== undefined) nextVars.set(variable, response);
         }
       }
       for (const declarator of gotResponses) for (const variable of sourceCode.getDeclaredVariables(declarator)) responseVars.set(variable, false);
@@ -209,7 +211,7 @@ const rule: Rule.RuleModule = {
       const responses = new Map<ESTree.Node, Scope.Variable>();
       for (const variable of responseVars.keys()) for (const reference of variable.references) responses.set(reference.identifier as ESTree.Node, variable);
       const nexts = new Map<ESTree.Node, Scope.Variable>();
-      for (const variable of nextVars) for (const reference of variable.references) nexts.set(reference.identifier as ESTree.Node, variable);
+      for (const [variable, response] of nextVars) for (const reference of variable.references) nexts.set(reference.identifier as ESTree.Node, response);
       return { responses, nexts, helperCallees, answeringHelpers: new Map(), fastifyReplies, candidates };
     }
 
