@@ -208,6 +208,8 @@ function byPosition(params: readonly (ESTree.Identifier | undefined)[], how: Reg
     const response = params[1];
     return response === undefined ? undefined : { responses: [response], nexts: [], fastify: how === 'fastify' || file.fastify };
   }
+  // cache.get(key, (err, value) => …) registers no handler: an Express handler starts with the request (or has four parameters).
+  if (params.length < 4 && ERROR_NAME.test(params[0]?.name ?? '')) return undefined;
   const errorHandler = params.length >= 4 && !REQUEST_NAME.test(params[0]?.name ?? '');
   const response = params[errorHandler ? 2 : 1];
   const next = params[errorHandler ? 3 : 2];
