@@ -51,6 +51,13 @@ function statementOf(call: Rule.Node): Rule.Node | undefined {
   return current.parent?.type === 'ExpressionStatement' ? current.parent : undefined;
 }
 
+/** Whether a node lies inside another. */
+function contains(outer: Rule.Node | null, inner: Rule.Node): boolean {
+  const [start, end] = outer?.range ?? [0, -1];
+  const at = inner.range?.[0] ?? -1;
+  return at >= start && at < end;
+}
+
 /** The earlier call a report names: the first in the source (another call than the late one, unless a loop repeats it). */
 function pickEarlier(earlier: ReadonlySet<Earlier>, late: Rule.Node): Earlier {
   const sorted = [...earlier].sort((a, b) => (a.node.range?.[0] ?? 0) - (b.node.range?.[0] ?? 0));
@@ -291,7 +298,8 @@ const rule: Rule.RuleModule = {
     function reportOne(node: Rule.Node, late: Late, path: RecordedPath): void {
       const earlier = pickEarlier(late.earlier, node);
       const statement = earlier.did === 'flushed' || earlier.inEarlierThen ? undefined : statementOf(earlier.node);
-      const fixable = statement !== undefined && ownerOf(statement) === path.node && !(path.node as FunctionNode).generator;
+      // Return is the fix when the first answer sits in a branch the late call is outside of (or a loop repeats it); when both are in one block, a return would only hide the late call.
+      const fixable = statement !== undefined && ownerOf(statement) === path.node && !(path.node as FunctionNode).generator && (earlier.node === node || !contains(statement.parent, node));
       const firstLine = earlier.node.loc?.start.line ?? 0;
       context.report({
         node,
