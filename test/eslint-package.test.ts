@@ -1,7 +1,7 @@
 // header-guard/eslint as users load it: the built entry through require and import (default
 // export = the plugin, named exports, no ESLint loaded by the plugin itself), and ESLint 10 and 9
 // (`eslint9` alias) linting examples/eslint with its eslint.config.mjs: every classic bug in
-// bugs.js reported with both lines, nothing in fixed.js.
+// bugs.js reported with both lines, nothing in fixed.js; the same rule under oxlint's JS plugins.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -86,4 +86,17 @@ console.log(JSON.stringify({ same: plugin === named, rules: rules === plugin.rul
       });
     });
   }
+
+  it('runs under oxlint as a JS plugin (examples/eslint/.oxlintrc.json): the same reports', () => {
+    const child = spawnSync(join(ROOT, 'node_modules', '.bin', 'oxlint'), ['-c', '.oxlintrc.json', '--format', 'json', 'bugs.js', 'fixed.js'], { cwd: EXAMPLE, encoding: 'utf8', timeout: 60_000 });
+    const { diagnostics } = JSON.parse(child.stdout) as { diagnostics: { message: string; code: string; filename: string; labels: { span: { line: number } }[] }[] };
+    const ours = diagnostics.filter((d) => d.code === 'header-guard(no-late-response)');
+    assert.equal(ours.filter((d) => d.filename === 'fixed.js').length, 0);
+    const lines = ours.filter((d) => d.filename === 'bugs.js').map((d) => [d.labels[0]?.span.line, d.message] as const).sort(([a], [b]) => (a ?? 0) - (b ?? 0));
+    assert.equal(lines.length, EXPECTED.length, child.stdout + child.stderr);
+    EXPECTED.forEach(([line, kind, firstLine], index) => {
+      assert.equal(lines[index]?.[0], line);
+      assert.match(lines[index]?.[1] ?? '', new RegExp(`on line ${line} can run after .* on line ${firstLine} .*\\(${kind}\\)`));
+    });
+  });
 });
