@@ -1,4 +1,4 @@
-// The classic late-response bugs, one per handler. `npx eslint examples/eslint` reports each
+// The classic late-response bugs, one per handler. `npx eslint .` in this folder reports each
 // late call with the line of the call that answered first; fixed.js is the same file, fixed.
 import express from 'express';
 
