@@ -145,6 +145,30 @@ function handler(q, s) {
 app.get('/', handler);
 `);
 
+  const inArray = code(`
+app.get('/', [auth, (x, y) => {
+  if (x.a) y.end('x');
+  y.json({});
+}]);
+`);
+  const wrapped = code(`
+router.get('/', auth, asyncHandler(async (q, r) => {
+  if (q.a) r.json(1);
+  r.json(2);
+}));
+`);
+  const hook = code(`
+fastify.addHook('preHandler', (req, rep, done) => {
+  if (!req.user) rep.send('a');
+  rep.send('b');
+});
+`);
+  const logical = code(`
+app.get('/', (req, res) => {
+  req.query.a && res.json(1);
+  res.json(2);
+});
+`);
   esm.run('Express, Next.js, node:http, Fastify (ESM)', rule, {
     valid: [],
     invalid: [
@@ -165,6 +189,10 @@ app.get('/', handler);
       { code: fastifyOptions, errors: [late('double-send', "r.code(200).send('here')", 6, "r.redirect('/new')", 5, returnAt(fastifyOptions, "r.redirect('/new');"))] },
       { code: passedOn, errors: [late('double-send', 'out.send(data)', 5, "out.status(404).send('none')", 3, returnAt(passedOn, "out.status(404).send('none');"))] },
       { code: registeredByName, errors: [late('double-send', 's.json(2)', 3, 's.json(1)', 2, returnAt(registeredByName, 's.json(1);'))] },
+      { code: inArray, errors: [late('double-send', 'y.json(…)', 3, "y.end('x')", 2, returnAt(inArray, "y.end('x');"))] },
+      { code: wrapped, errors: [late('double-send', 'r.json(2)', 3, 'r.json(1)', 2, returnAt(wrapped, 'r.json(1);'))] },
+      { code: hook, errors: [late('double-send', "rep.send('b')", 3, "rep.send('a')", 2, returnAt(hook, "rep.send('a');"))] },
+      { code: logical, errors: [late('double-send', 'res.json(2)', 3, 'res.json(1)', 2)] },
     ],
   });
 
@@ -377,6 +405,8 @@ describe('no-late-response: correct code stays silent', () => {
       `app.use((err, req, res, next) => { if (res.headersSent) return next(err); res.status(500).json({}); });`,
       `app.get('/', (req, res) => { res.json({}); if (!res.writableEnded) res.end(); });`,
       `app.get('/', (req, res) => { if (a) res.json(1); if (!res.headersSent) res.json(2); });`,
+      `fastify.get('/', (request, reply) => { if (a) reply.send(1); if (!reply.sent) reply.send(2); });`,
+      `http.createServer((req, res) => { if (a) res.end('1'); if (res.writableFinished || res.finished) return; res.end('2'); });`,
       // switch with break, loop with return
       `app.get('/', (req, res) => { switch (k) { case 1: res.send('a'); break; default: res.send('b'); } });`,
       `app.post('/', (req, res) => { for (const i of req.body) { if (!i.ok) { res.status(400).json(i); return; } } res.json({}); });`,
@@ -465,10 +495,26 @@ export function handle(input: Request, output: Response): void {
   output!.status(200).json(input.body);
 }
 `);
+  const qualified = code(`
+import * as http from 'node:http';
+export function serve(i: unknown, o: http.ServerResponse) {
+  if (i) o.end('x');
+  o.setHeader('a', 'b');
+}
+`);
+  const nestNext = code(`
+class M {
+  use(req: unknown, @Res() r: unknown, @Next() n: () => void) {
+    if (req) r.send('x');
+    n();
+  }
+}
+`);
   ts.run('Next.js, NestJS, Fastify and Express in TypeScript', rule, {
     valid: [
       // the fetch API's Response is not an HTTP response being answered
       `async function read(res: Response) { const a = await res.json(); return res.json(); }`,
+      `import type { Response as R } from 'express'; function f(req: unknown, res: express.Response) { res.json(1); if (!res.headersSent) res.json(2); }`,
       `export default async function handler(req: NextApiRequest, res: NextApiResponse) { if (req.method !== 'GET') return res.status(405).end(); res.json({}); }`,
       `@Controller() class C { @Get() a(@Res() res: Response) { if (x) { return res.status(404).send(); } res.json({}); } }`,
     ],
@@ -477,6 +523,8 @@ export function handle(input: Request, output: Response): void {
       { code: nest, errors: [late('double-send', 'response.json(…)', 10, 'response.status(204).send()', 8, returnAt(nest, 'response.status(204).send();'))] },
       { code: filter, errors: [late('double-send', 'response.status(500).json(…)', 10, 'response.status(400).json(…)', 8, returnAt(filter, 'response.status(400).json({ message: exception.message });'))] },
       { code: fastifyTyped, errors: [late('double-send', 'return …', 7, 'r.code(404).send(…)', 5, returnAt(fastifyTyped, "r.code(404).send({ error: 'none' });"))] },
+      { code: qualified, errors: [late('late-header', 'o.setHeader(…)', 4, "o.end('x')", 3, returnAt(qualified, "o.end('x');"))] },
+      { code: nestNext, errors: [late('next-after-send', 'n()', 4, "r.send('x')", 3, returnAt(nestNext, "r.send('x');"))] },
       { code: expressTyped, errors: [late('double-send', 'output.status(200).json(…)', 4, "output.status(400).end('no body')", 3, returnAt(expressTyped, "output.status(400).end('no body');"))] },
     ],
   });
