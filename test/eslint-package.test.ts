@@ -22,7 +22,6 @@ const EXPECTED = [
   [13, 'double-send', 11],
   [21, 'double-send', 19],
   [28, 'double-send', 28],
-  [31, 'double-send', 28],
   [40, 'double-send', 38],
   [47, 'late-header', 46],
   [55, 'next-after-send', 53],

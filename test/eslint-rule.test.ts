@@ -178,10 +178,8 @@ app.get('/', (req, res) => {
       { code: route, errors: [late('double-send', 'b.json(…)', 3, 'b.sendStatus(204)', 2, returnAt(route, 'b.sendStatus(204);'))] },
       {
         code: nodeHttp,
-        errors: [
-          late('late-header', 'outgoing.setHeader(…)', 7, "outgoing.end('missing')", 5, returnAt(nodeHttp, "outgoing.end('missing');")),
-          late('write-after-end', "outgoing.end('ok')", 8, "outgoing.end('missing')", 5, returnAt(nodeHttp, "outgoing.end('missing');")),
-        ],
+        // One report per first answer: outgoing.end('ok') is late after the same answer, and the same return fixes it.
+        errors: [late('late-header', 'outgoing.setHeader(…)', 7, "outgoing.end('missing')", 5, returnAt(nodeHttp, "outgoing.end('missing');"))],
       },
       { code: onRequest, errors: [late('write-after-end', "s.end('yes')", 4, "s.end('no')", 2, returnAt(onRequest, "s.end('no');"))] },
       { code: nextApi, filename: 'pages/api/items.js', errors: [late('double-send', 'reply.status(200).json(…)', 5, 'reply.status(405).json(…)', 3, returnAt(nextApi, "reply.status(405).json({ error: 'method' });"))] },
@@ -363,10 +361,7 @@ app.post('/signup', (req, res) => {
       { code: loop, errors: [late('double-send', 'res.status(400).json(item)', 4, 'res.status(400).json(item)', 4, returnAt(loop, 'res.status(400).json(item);'))] },
       {
         code: whileLoop,
-        errors: [
-          late('late-status', 'res.status(500).end()', 3, 'res.status(500).end()', 3, returnAt(whileLoop, 'res.status(500).end();')),
-          late('write-after-end', "res.end('done')", 5, 'res.status(500).end()', 3, returnAt(whileLoop, 'res.status(500).end();')),
-        ],
+        errors: [late('late-status', 'res.status(500).end()', 3, 'res.status(500).end()', 3, returnAt(whileLoop, 'res.status(500).end();'))],
       },
       { code: answeredBeforeTry, errors: [late('double-send', 'res.status(500).json(…)', 6, 'res.json(…)', 2)] },
       { code: callback, errors: [late('double-send', 'res.send(data)', 6, "res.status(500).send('read failed')", 4, returnAt(callback, "res.status(500).send('read failed');"))] },

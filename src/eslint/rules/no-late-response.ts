@@ -290,13 +290,19 @@ const rule: Rule.RuleModule = {
           }
         }
       }
+      // One report per first answer: the first late call after it (one return fixes them all).
       const sorted = [...found].sort(([a], [b]) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
-      for (const [node, { late, path }] of sorted) reportOne(node, late, path);
+      const named = new Set<Rule.Node>();
+      for (const [node, { late, path }] of sorted) {
+        const earlier = pickEarlier(late.earlier, node);
+        if (named.has(earlier.node)) continue;
+        named.add(earlier.node);
+        reportOne(node, late, earlier, path);
+      }
     }
 
     /** Report one late call. */
-    function reportOne(node: Rule.Node, late: Late, path: RecordedPath): void {
-      const earlier = pickEarlier(late.earlier, node);
+    function reportOne(node: Rule.Node, late: Late, earlier: Earlier, path: RecordedPath): void {
       const statement = earlier.did === 'flushed' || earlier.inEarlierThen ? undefined : statementOf(earlier.node);
       // Return is the fix when the first answer sits in a branch the late call is outside of (or a loop repeats it); when both are in one block, a return would only hide the late call.
       const fixable = statement !== undefined && ownerOf(statement) === path.node && !(path.node as FunctionNode).generator && (earlier.node === node || !contains(statement.parent, node));
