@@ -415,6 +415,9 @@ describe('no-late-response: correct code stays silent', () => {
       // Fastify: return reply, return reply.send(), await reply
       `fastify.get('/', async (request, reply) => { if (!x) return reply.code(404).send(); return { ok: true }; });`,
       `fastify.get('/', async (request, reply) => { reply.send({ ok: true }); return reply; });`,
+      // a hook's returned value is not sent (only a route handler's is)
+      `fastify.addHook('preHandler', async (request, reply) => { if (!request.user) { reply.code(401).send(); } return true; });`,
+      `export default { preValidation: async (request, reply) => { if (bad) { reply.code(400).send({}); return false; } } };`,
       // someone else's (req, res): an LDAP server's search handler sends many entries
       `server.search('o=example', (req, res, next) => { res.send(a); res.send(b); res.end(); });`,
       // not a handler at all
@@ -512,6 +515,7 @@ class M {
       `import type { Response as R } from 'express'; function f(req: unknown, res: express.Response) { res.json(1); if (!res.headersSent) res.json(2); }`,
       `export default async function handler(req: NextApiRequest, res: NextApiResponse) { if (req.method !== 'GET') return res.status(405).end(); res.json({}); }`,
       `@Controller() class C { @Get() a(@Res() res: Response) { if (x) { return res.status(404).send(); } res.json({}); } }`,
+      `import type { FastifyReply, FastifyRequest } from 'fastify'; export default { preValidation: async (request: FastifyRequest, reply: FastifyReply) => { if (bad) { reply.code(400).send({}); return false; } } };`,
     ],
     invalid: [
       { code: nextTyped, errors: [late('double-send', 'out.status(200).json(…)', 6, 'out.status(405).json(…)', 4, returnAt(nextTyped, 'out.status(405).json({ ok: false });'))] },

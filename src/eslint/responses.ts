@@ -31,8 +31,8 @@ export interface Roles {
   readonly responses: readonly ESTree.Identifier[];
   /** The parameters that are Express's `next`. */
   readonly nexts: readonly ESTree.Identifier[];
-  /** A Fastify handler: an `async` one answers with its return value too. */
-  readonly fastify: boolean;
+  /** A Fastify route handler: an `async` one answers with its return value too (a hook's value is ignored). */
+  readonly sendsReturn: boolean;
 }
 
 /** Route methods of Express, Connect and Fastify: `app.get(path, handler)`. */
@@ -136,8 +136,8 @@ function decoratedRole(param: ESTree.Node): 'response' | 'next' | undefined {
   return undefined;
 }
 
-/** How a function is registered, read from where it stands: Express/Connect, node:http or Fastify. */
-type Registration = 'express' | 'node' | 'fastify';
+/** How a function is registered, read from where it stands: Express/Connect (or a Fastify route method), node:http, a Fastify route option or hook. */
+type Registration = 'express' | 'node' | 'fastify' | 'fastify-hook';
 
 /** Whether a call registers its function arguments as handlers, and how. */
 export function registrationOf(call: ESTree.CallExpression, argIndex: number): Registration | undefined {
@@ -147,7 +147,7 @@ export function registrationOf(call: ESTree.CallExpression, argIndex: number): R
   const method = callee.property.name;
   if (method === 'createServer') return 'node';
   if (method === 'use') return 'express';
-  if (method === 'addHook') return 'fastify';
+  if (method === 'addHook') return 'fastify-hook';
   if ((method === 'on' || method === 'once') && isLiteral(call.arguments[0], 'request')) return 'node';
   if (!ROUTE_METHODS.has(method)) return undefined;
   // app.get(path, handler) or app.route(path).get(handler); app.get('setting') has no handler.
@@ -173,8 +173,10 @@ function placeOf(fn: Linked): Registration | undefined {
       const found = registrationOf(parent, parent.arguments.indexOf(child as ESTree.Expression));
       if (found !== undefined) return found;
     } else if (parent.type === 'Property' && parent.value === child) {
+      // fastify.route({ handler }), fastify.get(path, { preHandler, handler }), a route module's { handler }.
       const key = parent.key.type === 'Identifier' ? parent.key.name : undefined;
-      return key !== undefined && FASTIFY_KEYS.has(key) && parent.parent?.type === 'ObjectExpression' ? 'fastify' : undefined;
+      if (key === undefined || !FASTIFY_KEYS.has(key) || parent.parent?.type !== 'ObjectExpression') return undefined;
+      return key === 'handler' ? 'fastify' : 'fastify-hook';
     } else if (parent.type !== 'ArrayExpression' && parent.type !== 'CallExpression') {
       return undefined;
     }
@@ -206,7 +208,7 @@ function byPosition(params: readonly (ESTree.Identifier | undefined)[], how: Reg
   if (params.length < 2) return undefined;
   if (how !== 'express') {
     const response = params[1];
-    return response === undefined ? undefined : { responses: [response], nexts: [], fastify: how === 'fastify' || file.fastify };
+    return response === undefined ? undefined : { responses: [response], nexts: [], sendsReturn: how === 'fastify' };
   }
   // cache.get(key, (err, value) => …) registers no handler: an Express handler starts with the request (or has four parameters).
   if (params.length < 4 && ERROR_NAME.test(params[0]?.name ?? '')) return undefined;
@@ -214,7 +216,7 @@ function byPosition(params: readonly (ESTree.Identifier | undefined)[], how: Reg
   const response = params[errorHandler ? 2 : 1];
   const next = params[errorHandler ? 3 : 2];
   if (response === undefined) return undefined;
-  return { responses: [response], nexts: next === undefined ? [] : [next], fastify: file.fastify || response.name === 'reply' };
+  return { responses: [response], nexts: next === undefined ? [] : [next], sendsReturn: file.fastify || response.name === 'reply' };
 }
 
 /** The roles by name, for handlers registered in another file: `(req, res, next)`, `(err, req, res, next)`, `(request, reply)`. */
@@ -224,7 +226,7 @@ function byName(params: readonly (ESTree.Identifier | undefined)[], file: FileFa
   const response = params[offset + 1];
   if (request === undefined || response === undefined || !REQUEST_NAME.test(request.name) || !RESPONSE_NAME.test(response.name)) return undefined;
   const next = params[offset + 2];
-  return { responses: [response], nexts: next !== undefined && /^_?next$/.test(next.name) ? [next] : [], fastify: file.fastify || response.name === 'reply' };
+  return { responses: [response], nexts: next !== undefined && /^_?next$/.test(next.name) ? [next] : [], sendsReturn: file.fastify || response.name === 'reply' };
 }
 
 /** The roles of a function's parameters, or undefined when none is a response. */
@@ -240,7 +242,7 @@ export function rolesOf(fn: FunctionNode, file: FileFacts, registeredAs?: Regist
     if (role === 'response') responses.push(id);
     if (role === 'next' || typeName(id)?.at(-1) === 'NextFunction') nexts.push(id);
   });
-  if (responses.length > 0) return { responses, nexts, fastify: file.fastify || responses.some((id) => typeName(id)?.at(-1) === 'FastifyReply') };
+  if (responses.length > 0) return { responses, nexts, sendsReturn: responses.some((id) => typeName(id)?.at(-1) === 'FastifyReply') && placeOf(fn as Linked) !== 'fastify-hook' };
   const how = registeredAs ?? placeOf(fn as Linked);
   if (how !== undefined) return byPosition(params, how, file);
   if (file.nextApiRoute && isDefaultExport(fn as Linked)) return byPosition(params, 'node', file);

@@ -161,7 +161,7 @@ const rule: Rule.RuleModule = {
     /** The file's responses, nexts and helper candidates. */
     function buildModel(program: ESTree.Program): Model {
       const file = fileFacts(program, context.filename);
-      const responseVars = new Map<Scope.Variable, boolean>();
+      const responseVars = new Set<Scope.Variable>();
       const nextVars = new Map<Scope.Variable, Scope.Variable>();
       const fastifyReplies = new Map<FunctionNode, Scope.Variable>();
       const variableOf = (fn: FunctionNode, id: ESTree.Identifier) => sourceCode.getDeclaredVariables(fn).find((variable) => variable.identifiers.includes(id));
@@ -173,8 +173,8 @@ const rule: Rule.RuleModule = {
         for (const id of roles.responses) {
           const variable = variableOf(fn, id);
           if (variable === undefined) continue;
-          responseVars.set(variable, roles.fastify);
-          if (roles.fastify && fn.async && !fastifyReplies.has(fn)) fastifyReplies.set(fn, variable);
+          responseVars.add(variable);
+          if (roles.sendsReturn && fn.async && !fastifyReplies.has(fn)) fastifyReplies.set(fn, variable);
         }
         // next() answers for the response of the same handler: `next(); res.json()` is late too.
         const response = roles.responses[0] === undefined ? undefined : variableOf(fn, roles.responses[0]);
@@ -183,7 +183,7 @@ const rule: Rule.RuleModule = {
           if (variable !== undefined && response !== undefined) nextVars.set(variable, response);
         }
       }
-      for (const declarator of gotResponses) for (const variable of sourceCode.getDeclaredVariables(declarator)) responseVars.set(variable, false);
+      for (const declarator of gotResponses) for (const variable of sourceCode.getDeclaredVariables(declarator)) responseVars.add(variable);
       // A response passed on to a function of the same file is a response there too.
       const candidates = new Map<FunctionNode, Map<number, Scope.Variable>>();
       const helperCallees = new Map<ESTree.Node, FunctionNode>();
@@ -204,7 +204,7 @@ const rule: Rule.RuleModule = {
           const positions = candidates.get(fn) ?? new Map<number, Scope.Variable>();
           positions.set(index, paramVar);
           candidates.set(fn, positions);
-          if (!responseVars.has(paramVar)) responseVars.set(paramVar, responseVars.get(variable) ?? false), queue.push(paramVar);
+          if (!responseVars.has(paramVar)) responseVars.add(paramVar), queue.push(paramVar);
         }
       }
       for (const fn of candidates.keys()) {
@@ -216,7 +216,7 @@ const rule: Rule.RuleModule = {
         }
       }
       const responses = new Map<ESTree.Node, Scope.Variable>();
-      for (const variable of responseVars.keys()) for (const reference of variable.references) responses.set(reference.identifier as ESTree.Node, variable);
+      for (const variable of responseVars) for (const reference of variable.references) responses.set(reference.identifier as ESTree.Node, variable);
       const nexts = new Map<ESTree.Node, Scope.Variable>();
       for (const [variable, response] of nextVars) for (const reference of variable.references) nexts.set(reference.identifier as ESTree.Node, response);
       return { responses, nexts, helperCallees, answeringHelpers: new Map(), fastifyReplies, candidates };
