@@ -20,10 +20,8 @@ const EFFECTS: ReadonlyMap<string, Effect> = new Map<string, Effect>([
   ...['set', 'header', 'headers', 'setHeader', 'setHeaders', 'append', 'appendHeader', 'type', 'contentType', 'cookie', 'clearCookie', 'location', 'vary', 'attachment', 'links', 'removeHeader'].map((name) => [name, 'header'] as const),
 ]);
 
-/** Whether a method name can change a response: the cheap test run on every call. */
-export function isResponseMethod(name: string): boolean {
-  return EFFECTS.has(name);
-}
+/** An ESLint selector of the calls of a method that can change a response (`res.json()`, `x.status(400).send()`). */
+export const RESPONSE_CALL_SELECTOR = `CallExpression[callee.property.name=/^(${[...EFFECTS.keys()].join('|')})$/]`;
 
 /** What a whole call (a chain counts once) does to the response it starts from. */
 export interface CallFacts {

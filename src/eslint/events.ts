@@ -9,7 +9,7 @@ import { argumentsText, chainText, factsOf, readChain, unwrap, type CallFacts } 
 import type { FunctionNode } from './responses.js';
 
 /** A guard read: the code after it knows whether the response was sent. */
-export const GUARD_PROPERTIES = new Set(['headersSent', 'writableEnded', 'writableFinished', 'finished', 'sent']);
+export const GUARD_SELECTOR = 'MemberExpression[property.name=/^(headersSent|writableEnded|writableFinished|finished|sent)$/]';
 
 /** What one node does to one response. */
 export type Event =

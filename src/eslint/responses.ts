@@ -37,6 +37,8 @@ export interface Roles {
 
 /** Route methods of Express, Connect and Fastify: `app.get(path, handler)`. */
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'delete', 'del', 'patch', 'options', 'head', 'all']);
+/** An ESLint selector of the calls that can register a handler by name (`app.get('/', handler)`). */
+export const REGISTERING_CALL_SELECTOR = `CallExpression[callee.property.name=/^(${[...ROUTE_METHODS, 'use', 'addHook', 'createServer', 'on', 'once'].join('|')})$/]`;
 /** Fastify route-option keys that hold a handler or a request hook. */
 const FASTIFY_KEYS = new Set(['handler', 'preHandler', 'onRequest', 'preValidation', 'preParsing']);
 /** Response types, by the module they come from (`undefined`: known under that name wherever it comes from). */

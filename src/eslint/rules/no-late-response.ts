@@ -11,12 +11,12 @@
  */
 import type { Rule, Scope } from 'eslint';
 import type * as ESTree from 'estree';
-import { isInnerLink, isResponseMethod, unwrap } from '../answers.js';
-import { eventOf, GUARD_PROPERTIES, type Event, type FileModel } from '../events.js';
+import { isInnerLink, RESPONSE_CALL_SELECTOR, unwrap } from '../answers.js';
+import { eventOf, GUARD_SELECTOR, type Event, type FileModel } from '../events.js';
 import { apply, EMPTY, equal, forLaterThen, join, type Earlier, type Late, type LateKind, type ResponseState } from '../late.js';
 import { functionOf, lookup } from '../locals.js';
 import { PathRecorder, solve, stateAtReturn, stateIn, type FlowProblem, type RecordedPath } from '../paths.js';
-import { fileFacts, isGetResponse, paramIdentifier, registrationOf, rolesOf, type FunctionNode, type Registration } from '../responses.js';
+import { fileFacts, isGetResponse, paramIdentifier, REGISTERING_CALL_SELECTOR, registrationOf, rolesOf, type FunctionNode, type Registration } from '../responses.js';
 
 /** Where the rule's page lives. */
 export const DOCS_URL = 'https://github.com/header-guard/header-guard/blob/main/docs/rules/no-late-response.md';
@@ -126,28 +126,28 @@ const rule: Rule.RuleModule = {
       onCodePathEnd: () => recorder.end(),
       onCodePathSegmentStart: (segment) => recorder.enter(segment),
       onCodePathSegmentEnd: (segment) => recorder.leave(segment),
-      'CallExpression:exit'(node: ESTree.CallExpression & Rule.NodeParentExtension) {
-        const callee = unwrap(node.callee);
-        if (callee.type === 'Identifier') {
-          recorder.add(node);
-          if (callee.name === 'createServer') noteRegistered(node);
-          return;
-        }
-        if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier') return;
-        if (isResponseMethod(callee.property.name) && !isInnerLink(node)) recorder.add(node);
+      // Selectors keep ESLint from calling the rule for the many nodes that cannot matter.
+      'CallExpression[callee.type="Identifier"]:exit'(node: ESTree.CallExpression & Rule.NodeParentExtension) {
+        recorder.add(node);
+        if ((node.callee as ESTree.Identifier).name === 'createServer') noteRegistered(node);
+      },
+      [`${RESPONSE_CALL_SELECTOR}:exit`](node: ESTree.CallExpression & Rule.NodeParentExtension) {
+        if (!isInnerLink(node)) recorder.add(node);
+      },
+      [REGISTERING_CALL_SELECTOR](node: ESTree.CallExpression & Rule.NodeParentExtension) {
         if (node.arguments.some((arg) => arg.type === 'Identifier')) noteRegistered(node);
       },
-      MemberExpression(node: ESTree.MemberExpression & Rule.NodeParentExtension) {
-        if (node.property.type === 'Identifier' && GUARD_PROPERTIES.has(node.property.name) && unwrap(node.object).type === 'Identifier') recorder.add(node);
+      [GUARD_SELECTOR](node: ESTree.MemberExpression & Rule.NodeParentExtension) {
+        if (unwrap(node.object).type === 'Identifier') recorder.add(node);
       },
-      ReturnStatement(node: ESTree.ReturnStatement & Rule.NodeParentExtension) {
+      'ReturnStatement[argument]'(node: ESTree.ReturnStatement & Rule.NodeParentExtension) {
         const owner = recorder.current?.node;
-        if (owner !== undefined && 'async' in owner && owner.async && node.argument) recorder.add(node);
+        if (owner !== undefined && 'async' in owner && owner.async) recorder.add(node);
       },
       CatchClause(node: ESTree.CatchClause & Rule.NodeParentExtension) {
         recorder.add(node);
       },
-      VariableDeclarator(node: ESTree.VariableDeclarator & Rule.NodeParentExtension) {
+      'VariableDeclarator[init.type=/^(CallExpression|AwaitExpression|TSAsExpression)$/]'(node: ESTree.VariableDeclarator & Rule.NodeParentExtension) {
         if (isGetResponse(node.init)) gotResponses.push(node);
       },
       'Program:exit'(program: ESTree.Program) {
