@@ -19,8 +19,8 @@ import noLateResponse from './rules/no-late-response.js';
 /** The plugin's rules, by name. @public */
 export const rules: { readonly 'no-late-response': Rule.RuleModule } = { 'no-late-response': noLateResponse };
 
-/** The plugin's name and version, as ESLint's cache and `--print-config` show them. @public */
-export const meta: { readonly name: string; readonly version: string } = { name: 'header-guard/eslint', version: readVersion() };
+/** The plugin's name and version, as ESLint's cache and `--print-config` show them, and the namespace its rules go under. @public */
+export const meta: { readonly name: string; readonly version: string; readonly namespace: string } = { name: 'header-guard/eslint', version: readVersion(), namespace: 'header-guard' };
 
 /** The package version, read from package.json beside dist/ (unknown when bundled without it). */
 function readVersion(): string {
@@ -37,7 +37,7 @@ function readVersion(): string {
  * @public
  */
 export interface HeaderGuardPlugin extends ESLint.Plugin {
-  readonly meta: { readonly name: string; readonly version: string };
+  readonly meta: { readonly name: string; readonly version: string; readonly namespace: string };
   readonly rules: { readonly 'no-late-response': Rule.RuleModule };
   readonly configs: { recommended: Linter.Config };
 }

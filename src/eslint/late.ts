@@ -4,6 +4,7 @@
  * names (double-send, late-status, late-header, write-after-end, next-after-send).
  */
 import type { Rule, Scope } from 'eslint';
+import type { ViolationKind } from '../kinds.js';
 import type { Event } from './events.js';
 
 /** How an earlier call left the response: answered (a body method, `end`, a helper), passed on (`next()`), or headers sent (`write`, `writeHead`). */
@@ -27,8 +28,8 @@ interface Facts {
 /** The state of every response at one point: only responses something happened to. */
 export type ResponseState = ReadonlyMap<Scope.Variable, Facts>;
 
-/** The kinds the rule reports: the runtime guard's names for the same bugs. */
-export type LateKind = 'double-send' | 'late-status' | 'late-header' | 'write-after-end' | 'next-after-send';
+/** The kinds the rule reports: the runtime guard's names for the same bugs (src/kinds.ts). */
+export type LateKind = Extract<ViolationKind, 'double-send' | 'late-status' | 'late-header' | 'write-after-end' | 'next-after-send'>;
 
 /** A late call: its kind and the earlier calls it can run after. */
 export interface Late {
