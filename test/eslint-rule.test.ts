@@ -350,6 +350,15 @@ app.post('/signup', (req, res) => {
     .then((user) => res.status(201).json(user));
 });
 `);
+  const perItem = code(`
+app.post('/import', (req, res) => {
+  req.body.rows.forEach((row) => {
+    if (!row.id) {
+      return res.status(400).json({ row });
+    }
+  });
+});
+`);
   esm.run('if/else, switch fall-through, loops, try/catch, callbacks, .then chains', rule, {
     valid: [],
     invalid: [
@@ -366,6 +375,7 @@ app.post('/signup', (req, res) => {
       { code: answeredBeforeTry, errors: [late('double-send', 'res.status(500).json(…)', 6, 'res.json(…)', 2)] },
       { code: callback, errors: [late('double-send', 'res.send(data)', 6, "res.status(500).send('read failed')", 4, returnAt(callback, "res.status(500).send('read failed');"))] },
       { code: thenChain, errors: [late('double-send', 'res.status(201).json(user)', 10, "res.status(409).json(…)", 5)] },
+      { code: perItem, errors: [late('double-send', 'res.status(400).json(…)', 4, 'res.status(400).json(…)', 4)] },
     ],
   });
 });
@@ -393,6 +403,9 @@ describe('no-late-response: correct code stays silent', () => {
       // a finish listener
       `app.use((req, res, next) => { res.on('finish', () => { metrics(res.statusCode); }); next(); });`,
       `app.get('/', (req, res) => { res.once('finish', () => log(res.statusCode)); res.json({}); });`,
+      // forEach that writes, find() that answers once (it stops at the first match)
+      `app.get('/', (req, res) => { rows.forEach((row) => res.write(row)); res.end(); });`,
+      `app.get('/', (req, res) => { rows.find((row) => row.bad && res.status(400).json(row)); });`,
       // a callback that answers once
       `app.get('/', (req, res, next) => { db.get(1, (err, row) => { if (err) return next(err); res.json(row); }); });`,
       `app.get('/', (req, res) => { load().then((row) => res.json(row)).catch((err) => res.status(500).json(err)); });`,

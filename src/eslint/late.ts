@@ -15,8 +15,8 @@ export interface Earlier {
   readonly node: Rule.Node;
   readonly text: string;
   readonly did: Did;
-  /** It ran in an earlier `.then()` callback of the same chain. */
-  readonly inEarlierThen: boolean;
+  /** It ran before this function started: in an earlier `.then()` of the chain, or for an earlier item of `forEach`/`map`. */
+  readonly carriedFrom?: 'then' | 'item';
 }
 
 /** What may have happened to one response on the way here. */
@@ -135,16 +135,16 @@ const earliers = new WeakMap<Rule.Node, Earlier>();
 /** The Earlier of a node, made once. */
 function earlierFor(node: Rule.Node, text: string, did: Did): Earlier {
   let earlier = earliers.get(node);
-  if (earlier === undefined) earliers.set(node, (earlier = { node, text, did, inEarlierThen: false }));
+  if (earlier === undefined) earliers.set(node, (earlier = { node, text, did }));
   return earlier;
 }
 
-/** The state a later `.then()` callback starts from: what its predecessor answered, marked as such. */
-export function forLaterThen(state: ResponseState): ResponseState {
+/** The state a function starts from when an earlier run answered: a later `.then()` after its predecessor, the next item's run of a `forEach` callback. */
+export function carried(state: ResponseState, from: 'then' | 'item'): ResponseState {
   const next = new Map<Scope.Variable, Facts>();
   for (const [variable, facts] of state) {
     if (facts.answered.size === 0) continue;
-    next.set(variable, { answered: new Set([...facts.answered].map((earlier) => ({ ...earlier, inEarlierThen: true }))), flushed: new Set() });
+    next.set(variable, { answered: new Set([...facts.answered].map((earlier) => ({ ...earlier, carriedFrom: from }))), flushed: new Set() });
   }
   return next;
 }

@@ -13,7 +13,7 @@ import type { Rule, Scope } from 'eslint';
 import type * as ESTree from 'estree';
 import { isInnerLink, RESPONSE_CALL_SELECTOR, unwrap } from '../answers.js';
 import { eventOf, GUARD_SELECTOR, type Event, type FileModel } from '../events.js';
-import { apply, EMPTY, equal, forLaterThen, join, type Earlier, type Late, type LateKind, type ResponseState } from '../late.js';
+import { apply, carried, EMPTY, equal, join, type Earlier, type Late, type LateKind, type ResponseState } from '../late.js';
 import { functionOf, lookup } from '../locals.js';
 import { PathRecorder, solve, stateAtReturn, stateIn, type FlowProblem, type RecordedPath } from '../paths.js';
 import { fileFacts, isGetResponse, paramIdentifier, REGISTERING_CALL_SELECTOR, registrationOf, rolesOf, type FunctionNode, type Registration } from '../responses.js';
@@ -32,7 +32,8 @@ const MESSAGES: Record<LateKind, string> = {
 
 /** What the earlier call did, in the message. */
 function didText(earlier: Earlier, late: Rule.Node): string {
-  if (earlier.inEarlierThen) return 'already answered in an earlier .then()';
+  if (earlier.carriedFrom === 'then') return 'already answered in an earlier .then()';
+  if (earlier.carriedFrom === 'item') return 'already answered for an earlier item (the callback runs once per item)';
   if (earlier.node === late) return 'already answered on an earlier pass of the loop';
   return earlier.did === 'passed' ? 'already passed the request on' : earlier.did === 'flushed' ? 'already sent the headers' : 'already answered';
 }
@@ -49,6 +50,14 @@ function statementOf(call: Rule.Node): Rule.Node | undefined {
   let current: Rule.Node = call;
   while (current.parent !== null && ['ChainExpression', 'AwaitExpression', 'TSNonNullExpression'].includes(current.parent.type as string)) current = current.parent;
   return current.parent?.type === 'ExpressionStatement' ? current.parent : undefined;
+}
+
+/** Whether a function is the callback of an array iteration that runs it once per item (`items.forEach(fn)`). */
+function isPerItem(fn: Rule.Node): boolean {
+  const call = fn.parent;
+  if (call?.type !== 'CallExpression' || call.arguments[0] !== fn) return false;
+  const callee = unwrap(call.callee);
+  return callee.type === 'MemberExpression' && callee.property.type === 'Identifier' && ['forEach', 'map', 'flatMap', 'filter'].includes(callee.property.name);
 }
 
 /** Whether a node lies inside another. */
@@ -258,7 +267,7 @@ const rule: Rule.RuleModule = {
         if (!isFunction(path.node)) continue;
         const before = previousThen(path.node);
         const entryFrom = before === undefined ? undefined : exits.get(before);
-        const entry = entryFrom === undefined ? EMPTY : forLaterThen(entryFrom);
+        let entry = entryFrom === undefined ? EMPTY : carried(entryFrom, 'then');
         if (path.events.size === 0 && entry.size === 0) continue;
         // Read each recorded node once; a path where nothing touches a response needs no solving.
         const events = new Map<Rule.Node, Event>();
@@ -269,7 +278,7 @@ const rule: Rule.RuleModule = {
           }
         }
         if (events.size === 0 && entry.size === 0) continue;
-        const problem: FlowProblem<ResponseState> = {
+        let problem: FlowProblem<ResponseState> = {
           entry,
           join,
           equal,
@@ -278,8 +287,15 @@ const rule: Rule.RuleModule = {
             return event === undefined ? state : apply(state, event, node);
           },
         };
-        const out = solve(path, problem);
-        const atReturn = stateAtReturn(path, out, problem);
+        let out = solve(path, problem);
+        let atReturn = stateAtReturn(path, out, problem);
+        // A forEach/map callback runs once per item: what one run answered, the next run finds answered.
+        if (atReturn !== undefined && atReturn.size > 0 && isPerItem(path.node)) {
+          entry = join([entry, carried(atReturn, 'item')]);
+          problem = { ...problem, entry };
+          out = solve(path, problem);
+          atReturn = stateAtReturn(path, out, problem);
+        }
         if (atReturn !== undefined) exits.set(path.node, atReturn);
         // One more walk from each segment's settled entry state, now listening for late calls.
         for (const segment of out.keys()) {
@@ -303,7 +319,7 @@ const rule: Rule.RuleModule = {
 
     /** Report one late call. */
     function reportOne(node: Rule.Node, late: Late, earlier: Earlier, path: RecordedPath): void {
-      const statement = earlier.did === 'flushed' || earlier.inEarlierThen ? undefined : statementOf(earlier.node);
+      const statement = earlier.did === 'flushed' || earlier.carriedFrom !== undefined ? undefined : statementOf(earlier.node);
       // Return is the fix when the first answer sits in a branch the late call is outside of (or a loop repeats it); when both are in one block, a return would only hide the late call.
       const fixable = statement !== undefined && ownerOf(statement) === path.node && !(path.node as FunctionNode).generator && (earlier.node === node || !contains(statement.parent, node));
       const firstLine = earlier.node.loc?.start.line ?? 0;
