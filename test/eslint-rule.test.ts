@@ -212,8 +212,7 @@ app.get('/', (req, res) => {
   res.json({ ok: true });
 });
 `);
-    const shown = `res.${call.replace(/\(data\)/, '(data)').replace(/\('[^']*'\)/, (m) => m)}`;
-    return { code: text, errors: [late('double-send', 'res.json(…)', 3, shown, 2, returnAt(text, `res.${call};`).replace(`if (req.query.a) return res.${call};`, `if (req.query.a) return res.${call};`))] };
+    return { code: text, errors: [late('double-send', 'res.json(…)', 3, `res.${call}`, 2, returnAt(text, `res.${call};`))] };
   });
   const writeHead = code(`
 app.get('/', (req, res) => {

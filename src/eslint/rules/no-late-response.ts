@@ -167,68 +167,84 @@ const rule: Rule.RuleModule = {
       },
     };
 
+    /** A parameter's variable. */
+    function variableOf(fn: FunctionNode, id: ESTree.Identifier): Scope.Variable | undefined {
+      return sourceCode.getDeclaredVariables(fn).find((variable) => variable.identifiers.includes(id));
+    }
+
     /** The file's responses, nexts and helper candidates. */
     function buildModel(program: ESTree.Program): Model {
-      const file = fileFacts(program, context.filename);
+      const { responseVars, nextVars, fastifyReplies } = readRoles(fileFacts(program, context.filename));
+      for (const declarator of gotResponses) for (const variable of sourceCode.getDeclaredVariables(declarator)) responseVars.add(variable);
+      const candidates = passOn(responseVars);
+      const responses = new Map<ESTree.Node, Scope.Variable>();
+      for (const variable of responseVars) for (const reference of variable.references) responses.set(reference.identifier as ESTree.Node, variable);
+      const nexts = new Map<ESTree.Node, Scope.Variable>();
+      for (const [variable, response] of nextVars) for (const reference of variable.references) nexts.set(reference.identifier as ESTree.Node, response);
+      return { responses, nexts, helperCallees: calleesOf(candidates), answeringHelpers: new Map(), fastifyReplies, candidates };
+    }
+
+    /** The responses and nexts of every function, from its parameters' roles; the Fastify handlers whose return value is sent. */
+    function readRoles(file: ReturnType<typeof fileFacts>) {
       const responseVars = new Set<Scope.Variable>();
       const nextVars = new Map<Scope.Variable, Scope.Variable>();
       const fastifyReplies = new Map<FunctionNode, Scope.Variable>();
-      const variableOf = (fn: FunctionNode, id: ESTree.Identifier) => sourceCode.getDeclaredVariables(fn).find((variable) => variable.identifiers.includes(id));
       for (const { node } of recorder.paths) {
         if (!isFunction(node)) continue;
-        const fn = node as FunctionNode;
-        const roles = rolesOf(fn, file, registered.get(fn));
+        const roles = rolesOf(node, file, registered.get(node));
         if (roles === undefined) continue;
         for (const id of roles.responses) {
-          const variable = variableOf(fn, id);
+          const variable = variableOf(node, id);
           if (variable === undefined) continue;
           responseVars.add(variable);
-          if (roles.sendsReturn && fn.async && !fastifyReplies.has(fn)) fastifyReplies.set(fn, variable);
+          if (roles.sendsReturn && node.async && !fastifyReplies.has(node)) fastifyReplies.set(node, variable);
         }
         // next() answers for the response of the same handler: `next(); res.json()` is late too.
-        const response = roles.responses[0] === undefined ? undefined : variableOf(fn, roles.responses[0]);
+        const response = roles.responses[0] === undefined ? undefined : variableOf(node, roles.responses[0]);
         for (const id of roles.nexts) {
-          const variable = variableOf(fn, id);
+          const variable = variableOf(node, id);
           if (variable !== undefined && response !== undefined) nextVars.set(variable, response);
         }
       }
-      for (const declarator of gotResponses) for (const variable of sourceCode.getDeclaredVariables(declarator)) responseVars.add(variable);
-      // A response passed on to a function of the same file is a response there too.
+      return { responseVars, nextVars, fastifyReplies };
+    }
+
+    /** A response passed on to a function of the same file is a response there too: adds those parameters, returns the functions and positions. */
+    function passOn(responseVars: Set<Scope.Variable>): Map<FunctionNode, Map<number, Scope.Variable>> {
       const candidates = new Map<FunctionNode, Map<number, Scope.Variable>>();
-      const helperCallees = new Map<ESTree.Node, FunctionNode>();
-      const queue = [...responseVars.keys()];
+      const queue = [...responseVars];
       for (let variable = queue.pop(); variable !== undefined; variable = queue.pop()) {
         for (const reference of variable.references) {
           const id = reference.identifier as Rule.Node;
           const call = id.parent;
           if (call?.type !== 'CallExpression' || call.callee === id) continue;
           const callee = unwrap(call.callee);
-          if (callee.type !== 'Identifier') continue;
-          const fn = functionOf(lookup(reference.from, callee.name));
+          const fn = callee.type === 'Identifier' ? functionOf(lookup(reference.from, callee.name)) : undefined;
           const index = call.arguments.indexOf(id as ESTree.Expression);
           const param = fn?.params[index];
           const paramId = param === undefined ? undefined : paramIdentifier(param);
           const paramVar = fn === undefined || paramId === undefined ? undefined : variableOf(fn, paramId);
           if (fn === undefined || paramVar === undefined) continue;
           const positions = candidates.get(fn) ?? new Map<number, Scope.Variable>();
-          positions.set(index, paramVar);
-          candidates.set(fn, positions);
+          candidates.set(fn, positions.set(index, paramVar));
           if (!responseVars.has(paramVar)) responseVars.add(paramVar), queue.push(paramVar);
         }
       }
-      for (const fn of candidates.keys()) {
+      return candidates;
+    }
+
+    /** Every name that calls one of these functions → the function (`sendError` in `sendError(res, 400)`). */
+    function calleesOf(functions: ReadonlyMap<FunctionNode, unknown>): Map<ESTree.Node, FunctionNode> {
+      const callees = new Map<ESTree.Node, FunctionNode>();
+      for (const fn of functions.keys()) {
         const parent = (fn as Rule.Node).parent;
         const holders = fn.type === 'FunctionDeclaration' ? sourceCode.getDeclaredVariables(fn) : parent?.type === 'VariableDeclarator' ? sourceCode.getDeclaredVariables(parent) : [];
         for (const holder of holders) {
           if (holder.defs[0]?.type !== 'FunctionName' && holder.defs[0]?.type !== 'Variable') continue;
-          for (const reference of holder.references) helperCallees.set(reference.identifier as ESTree.Node, fn);
+          for (const reference of holder.references) callees.set(reference.identifier as ESTree.Node, fn);
         }
       }
-      const responses = new Map<ESTree.Node, Scope.Variable>();
-      for (const variable of responseVars) for (const reference of variable.references) responses.set(reference.identifier as ESTree.Node, variable);
-      const nexts = new Map<ESTree.Node, Scope.Variable>();
-      for (const [variable, response] of nextVars) for (const reference of variable.references) nexts.set(reference.identifier as ESTree.Node, response);
-      return { responses, nexts, helperCallees, answeringHelpers: new Map(), fastifyReplies, candidates };
+      return callees;
     }
 
     /** The helpers that answer a response parameter on every path, found round by round (a helper may call another). */
@@ -259,7 +275,7 @@ const rule: Rule.RuleModule = {
       }
     }
 
-    /** Every late call of every path, reported once with its earlier call and, where it is the fix, a suggestion to return there. */
+    /** Every late call of every path, reported once per first answer (with, where it is the fix, a suggestion to return there). */
     function report(model: FileModel): void {
       const exits = new Map<Rule.Node, ResponseState>();
       const found = new Map<Rule.Node, { late: Late; path: RecordedPath }>();
@@ -267,44 +283,8 @@ const rule: Rule.RuleModule = {
         if (!isFunction(path.node)) continue;
         const before = previousThen(path.node);
         const entryFrom = before === undefined ? undefined : exits.get(before);
-        let entry = entryFrom === undefined ? EMPTY : carried(entryFrom, 'then');
-        if (path.events.size === 0 && entry.size === 0) continue;
-        // Read each recorded node once; a path where nothing touches a response needs no solving.
-        const events = new Map<Rule.Node, Event>();
-        for (const nodes of path.events.values()) {
-          for (const node of nodes) {
-            const event = events.has(node) ? undefined : eventOf(node, model, path.node);
-            if (event !== undefined) events.set(node, event);
-          }
-        }
-        if (events.size === 0 && entry.size === 0) continue;
-        let problem: FlowProblem<ResponseState> = {
-          entry,
-          join,
-          equal,
-          step: (state, node) => {
-            const event = events.get(node);
-            return event === undefined ? state : apply(state, event, node);
-          },
-        };
-        let out = solve(path, problem);
-        let atReturn = stateAtReturn(path, out, problem);
-        // A forEach/map callback runs once per item: what one run answered, the next run finds answered.
-        if (atReturn !== undefined && atReturn.size > 0 && isPerItem(path.node)) {
-          entry = join([entry, carried(atReturn, 'item')]);
-          problem = { ...problem, entry };
-          out = solve(path, problem);
-          atReturn = stateAtReturn(path, out, problem);
-        }
-        if (atReturn !== undefined) exits.set(path.node, atReturn);
-        // One more walk from each segment's settled entry state, now listening for late calls.
-        for (const segment of out.keys()) {
-          let state = stateIn(segment, path.codePath.initialSegment, out, problem);
-          for (const node of path.events.get(segment) ?? []) {
-            const event = events.get(node);
-            if (event !== undefined) state = apply(state, event, node, (late) => found.has(node) || found.set(node, { late, path }));
-          }
-        }
+        const exit = followPath(path, model, entryFrom === undefined ? EMPTY : carried(entryFrom, 'then'), (node, late) => found.has(node) || found.set(node, { late, path }));
+        if (exit !== undefined) exits.set(path.node, exit);
       }
       // One report per first answer: the first late call after it (one return fixes them all).
       const sorted = [...found].sort(([a], [b]) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
@@ -315,6 +295,42 @@ const rule: Rule.RuleModule = {
         named.add(earlier.node);
         reportOne(node, late, earlier, path);
       }
+    }
+
+    /** Follow one function's paths from its entry state: hand each late call to `onLate`, return the state where it returns. */
+    function followPath(path: RecordedPath, model: FileModel, start: ResponseState, onLate: (node: Rule.Node, late: Late) => void): ResponseState | undefined {
+      if (path.events.size === 0 && start.size === 0) return undefined;
+      // Read each recorded node once; a path where nothing touches a response needs no solving.
+      const events = new Map<Rule.Node, Event>();
+      for (const nodes of path.events.values()) {
+        for (const node of nodes) {
+          const event = events.has(node) ? undefined : eventOf(node, model, path.node);
+          if (event !== undefined) events.set(node, event);
+        }
+      }
+      if (events.size === 0 && start.size === 0) return undefined;
+      const step = (state: ResponseState, node: Rule.Node) => {
+        const event = events.get(node);
+        return event === undefined ? state : apply(state, event, node);
+      };
+      let problem: FlowProblem<ResponseState> = { entry: start, join, equal, step };
+      let out = solve(path, problem);
+      let atReturn = stateAtReturn(path, out, problem);
+      // A forEach/map callback runs once per item: what one run answered, the next run finds answered.
+      if (atReturn !== undefined && atReturn.size > 0 && isPerItem(path.node)) {
+        problem = { ...problem, entry: join([start, carried(atReturn, 'item')]) };
+        out = solve(path, problem);
+        atReturn = stateAtReturn(path, out, problem);
+      }
+      // One more walk from each segment's settled entry state, now listening for late calls.
+      for (const segment of out.keys()) {
+        let state = stateIn(segment, path.codePath.initialSegment, out, problem);
+        for (const node of path.events.get(segment) ?? []) {
+          const event = events.get(node);
+          if (event !== undefined) state = apply(state, event, node, (late) => onLate(node, late));
+        }
+      }
+      return atReturn;
     }
 
     /** Report one late call. */
