@@ -512,6 +512,13 @@ export function serve(i: unknown, o: http.ServerResponse) {
   o.setHeader('a', 'b');
 }
 `);
+  const qualifiedExpress = code(`
+import express from 'express';
+export function reply(input: unknown, out: express.Response) {
+  if (input) out.json(1);
+  out.json(2);
+}
+`);
   const nestNext = code(`
 class M {
   use(req: unknown, @Res() r: unknown, @Next() n: () => void) {
@@ -535,6 +542,7 @@ class M {
       { code: filter, errors: [late('double-send', 'response.status(500).json(…)', 10, 'response.status(400).json(…)', 8, returnAt(filter, 'response.status(400).json({ message: exception.message });'))] },
       { code: fastifyTyped, errors: [late('double-send', 'return …', 7, 'r.code(404).send(…)', 5, returnAt(fastifyTyped, "r.code(404).send({ error: 'none' });"))] },
       { code: qualified, errors: [late('late-header', 'o.setHeader(…)', 4, "o.end('x')", 3, returnAt(qualified, "o.end('x');"))] },
+      { code: qualifiedExpress, errors: [late('double-send', 'out.json(2)', 4, 'out.json(1)', 3, returnAt(qualifiedExpress, 'out.json(1);'))] },
       { code: nestNext, errors: [late('next-after-send', 'n()', 4, "r.send('x')", 3, returnAt(nestNext, "r.send('x');"))] },
       { code: expressTyped, errors: [late('double-send', 'output.status(200).json(…)', 4, "output.status(400).end('no body')", 3, returnAt(expressTyped, "output.status(400).end('no body');"))] },
     ],
