@@ -191,6 +191,13 @@ export interface HeaderGuardLogger {
  */
 export interface HeaderGuardOptions<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> {
   /**
+   * `false`: this guard watches nothing; every response passes through untouched (the middleware
+   * only calls `next()`). The other options are still checked. For the whole process, set the
+   * environment variable `HEADER_GUARD=off` instead (docs/production.md, "Turning it off").
+   * Default: true.
+   */
+  enabled?: boolean;
+  /**
    * `'log'` (default): only observe. The late call runs exactly as it would without the guard
    * (Node's own throws included); the guard adds a report, written before Node's throw.
    * `'throw'`: the late call throws a {@link HeaderGuardError} instead of running (after
@@ -205,7 +212,9 @@ export interface HeaderGuardOptions<Req extends IncomingMessage = IncomingMessag
    */
   contain?: boolean;
   /**
-   * Called for every violation, in every mode. When given, the guard writes no log line of its own.
+   * Called for each violation this guard reports, in every mode: every violation, except the
+   * repeats that `dedupeWindowMs` holds back (on by default in production). When given, the
+   * guard writes no log line of its own.
    * An exception it throws is caught and reported once; it never reaches the response.
    */
   onViolation?: (violation: Violation, req: Req, res: Res) => void;
