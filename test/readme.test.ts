@@ -1,8 +1,10 @@
 // The README's and docs/'s statements checked against the code: the options table lists exactly
 // the options the guard validates; the kinds tables (README, docs/reports.md, docs/log-contract.md)
 // every kind; the error-code table every code; the preload's variables the ones it reads; and
-// every relative link of the README and docs/ points at a file that exists.
+// every relative link of the README and docs/ points at a file that exists; docs/api.md lists
+// every entry point and exactly what each exports.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -91,4 +93,47 @@ describe('links', () => {
       assert.deepEqual(missing, [], page);
     });
   }
+});
+
+describe('docs/api.md', () => {
+  // Entries that only load inside their runner (node:test prints TAP, jest and vitest's ESM entry
+  // import the runner): test/runners.test.ts runs them there.
+  const RUNNER_ONLY = new Set(['header-guard/node-test', 'header-guard/jest', 'header-guard/vitest']);
+  /** The entry a row names: its first cell's backticked text. */
+  const entryOf = (row: string[]) => /`([^`]+)`/.exec(row[0] ?? '')?.[1];
+  const rows = tableAfter(read('docs/api.md'), '# Entry points and their exports');
+
+  it('lists every entry point of package.json', () => {
+    const entries = Object.keys((JSON.parse(read('package.json')) as { exports: Record<string, unknown> }).exports)
+      .filter((entry) => entry !== './package.json')
+      .map((entry) => (entry === '.' ? 'header-guard' : `header-guard/${entry.slice(2)}`));
+    assert.deepEqual(rows.map((row) => entryOf(row)).sort(), entries.sort());
+  });
+
+  it('lists exactly what each entry exports, from require and import alike, and its default', () => {
+    const checked = rows.filter((row) => !RUNNER_ONLY.has(entryOf(row) ?? ''));
+    // Loaded in a child process: the preload installs itself in whatever process loads it.
+    const script = `const entries = ${JSON.stringify(checked.map((row) => entryOf(row)))};
+      const out = {};
+      for (const entry of entries) {
+        const cjs = require(entry);
+        const esm = await import(entry);
+        out[entry] = { cjs: Object.keys(cjs).sort(), esm: Object.keys(esm).sort(), defaultOf: Object.keys(esm).filter((key) => key !== 'default' && esm[key] === esm.default) };
+      }
+      console.log(JSON.stringify(out));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(${JSON.stringify(join(ROOT, 'package.json'))}); ${script}`], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+    assert.equal(child.status, 0, child.stderr);
+    const actual = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, { cjs: string[]; esm: string[]; defaultOf: string[] }>;
+    for (const row of checked) {
+      const entry = entryOf(row) as string;
+      const named = names(row[2] ?? '').sort();
+      const documentedDefault = names(row[3] ?? '');
+      const got = actual[entry];
+      assert.ok(got, entry);
+      assert.deepEqual(got.esm.filter((key) => key !== 'default'), named, `${entry}: named exports (import)`);
+      assert.deepEqual(got.cjs.filter((key) => key !== 'default'), named, `${entry}: named exports (require)`);
+      assert.equal(got.esm.includes('default'), documentedDefault.length > 0, `${entry}: default export`);
+      if (documentedDefault.length > 0) assert.ok(got.defaultOf.includes(documentedDefault[0] as string), `${entry}: the default is ${documentedDefault[0]}`);
+    }
+  });
 });
