@@ -191,6 +191,13 @@ export interface HeaderGuardLogger {
  */
 export interface HeaderGuardOptions<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> {
   /**
+   * `false`: this guard watches nothing; every response passes through untouched (the middleware
+   * only calls `next()`). The other options are still checked. For the whole process, set the
+   * environment variable `HEADER_GUARD=off` instead (docs/production.md, "Turning it off").
+   * Default: true.
+   */
+  enabled?: boolean;
+  /**
    * `'log'` (default): only observe. The late call runs exactly as it would without the guard
    * (Node's own throws included); the guard adds a report, written before Node's throw.
    * `'throw'`: the late call throws a {@link HeaderGuardError} instead of running (after

@@ -51,10 +51,10 @@ describe('README', () => {
     assert.deepEqual(kindsOf(tableAfter(README, '### What it reports')), [...VIOLATION_KINDS].sort());
   });
 
-  it("the preload's environment table lists the variables it reads", () => {
-    const listed = tableAfter(README, 'Environment variables read by the preload').map((row) => names(row[0] ?? '')[0]);
-    const source = read('src/options.ts');
-    const readVariables = [...new Set([...source.matchAll(/env\.(HEADER_GUARD_[A-Z_]+)/g)].map((match) => match[1] as string))];
+  it('the environment table lists the variables the preload and the off switch read', () => {
+    const listed = tableAfter(README, 'Environment variables (').map((row) => names(row[0] ?? '')[0]);
+    const source = read('src/options.ts') + read('src/off-switch.ts');
+    const readVariables = [...new Set([...source.matchAll(/env\.(HEADER_GUARD(?:_[A-Z_]+)?)\b/g)].map((match) => match[1] as string))];
     assert.deepEqual([...listed].sort(), readVariables.sort());
   });
 
