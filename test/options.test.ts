@@ -54,7 +54,7 @@ describe('options', () => {
     }
   }
 
-  it('defaults by NODE_ENV, as the README tables say', () => {
+  it('defaults by NODE_ENV, as the README options table and docs/production.md say', () => {
     const production = defaultsUnder('production');
     assert.deepEqual([production.mode, production.contain, production.capture, production.dedupeWindowMs, production.hangTimeoutMs, production.codeFrame], ['log', false, 'adaptive', 60_000, 0, false]);
     const development = defaultsUnder(undefined);
