@@ -39,9 +39,10 @@ describe('the npm package', () => {
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('holds only the build, the README, the LICENSE and the CHANGELOG', () => {
+  it('holds only the build, the docs pages, the README, the LICENSE and the CHANGELOG', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
-    for (const file of files) assert.match(file, /^package\/(dist\/.+\.(js|mjs|d\.ts|d\.mts)|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/, file);
+    for (const file of files) assert.match(file, /^package\/(dist\/.+\.(js|mjs|d\.ts|d\.mts)|docs\/[\w/-]+\.md|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/, file);
+    assert.ok(files.includes('package/docs/rules/no-late-response.md'));
     assert.ok(files.includes('package/dist/register.mjs'));
   });
 
@@ -126,9 +127,12 @@ const server = app.listen(0, '127.0.0.1', async () => {
 
   it('has header-guard/eslint from CommonJS and ESM (the plugin, its recommended config), and an Express install pulls no ESLint', () => {
     assert.equal(eslintPulledByExpressInstall, false);
-    const check = "if (typeof plugin.rules['no-late-response'].create !== 'function' || plugin.configs.recommended.plugins['header-guard'] !== plugin) process.exit(1);\nconsole.log('ok');";
+    // The rule's docs link is a file URL to its page, shipped in the package.
+    const check = "if (typeof plugin.rules['no-late-response'].create !== 'function' || plugin.configs.recommended.plugins['header-guard'] !== plugin) process.exit(1);\n" +
+      "const page = require('node:url').fileURLToPath(plugin.rules['no-late-response'].meta.docs.url);\n" +
+      "if (!page.includes('node_modules') || !require('node:fs').readFileSync(page, 'utf8').startsWith('# ')) process.exit(2);\nconsole.log('ok');";
     writeFileSync(join(consumer, 'eslint-plugin.cjs'), `const plugin = require('header-guard/eslint').default;\n${check}`);
-    writeFileSync(join(consumer, 'eslint-plugin.mjs'), `import plugin from 'header-guard/eslint';\n${check}`);
+    writeFileSync(join(consumer, 'eslint-plugin.mjs'), `import plugin from 'header-guard/eslint';\nimport { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${check}`);
     assert.equal(node(['eslint-plugin.cjs']).trim(), 'ok');
     assert.equal(node(['eslint-plugin.mjs']).trim(), 'ok');
   });

@@ -9,6 +9,8 @@
  * same-file helpers answer on every path, then the state of each response along every path
  * (late.ts), loops and `.then()` chains included.
  */
+import { join as joinPath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Rule, Scope } from 'eslint';
 import type * as ESTree from 'estree';
 import { isInnerLink, RESPONSE_CALL_SELECTOR, unwrap } from '../answers.js';
@@ -18,8 +20,12 @@ import { functionOf, lookup } from '../locals.js';
 import { PathRecorder, solve, stateAtReturn, stateIn, type FlowProblem, type RecordedPath } from '../paths.js';
 import { fileFacts, isGetResponse, paramIdentifier, REGISTERING_CALL_SELECTOR, registrationOf, rolesOf, type FunctionNode, type Registration } from '../responses.js';
 
-/** Where the rule's page lives. */
-export const DOCS_URL = 'https://github.com/header-guard/header-guard/blob/main/docs/rules/no-late-response.md';
+/**
+ * Where the rule's page lives: docs/rules/no-late-response.md of the installed package (it ships
+ * its docs/ folder), as a file URL an editor opens. The package has no published home page yet;
+ * a file URL names a page that exists wherever the package is.
+ */
+export const DOCS_URL = pathToFileURL(joinPath(__dirname, '..', '..', '..', 'docs', 'rules', 'no-late-response.md')).href;
 
 /** The message of each kind; `did` says what the earlier call did, `hint` where to return. */
 const MESSAGES: Record<LateKind, string> = {
