@@ -129,6 +129,7 @@ export function flag(state: ResponseState, kind: ViolationKind, described: strin
     const offending = skip === undefined || details.offendingFrames !== undefined ? undefined : captureStack(skip, deepest);
     if (!REPORT_ONLY_KINDS.includes(kind)) note(state, `${call}  <- the late call`);
     let published = false;
+    let printed = false;
     for (const guard of guards) {
       const violation = violationFor(state, guard, kind, call, offending, details, at);
       const thrown = throws(guard.options, kind);
@@ -142,7 +143,7 @@ export function flag(state: ResponseState, kind: ViolationKind, described: strin
         count(violation);
         if (violationChannel.hasSubscribers) violationChannel.publish({ violation, req: state.req, res: state.res });
       }
-      guard.reporter.report(violation, state.req, state.res, thrown);
+      if (guard.reporter.report(violation, state.req, state.res, thrown, printed)) printed = true;
     }
   } catch (error) {
     // A failure while reporting must never break the response (log mode's promise).
