@@ -25,6 +25,7 @@ const ENTRIES = [
   { name: 'adapters/koa' },
   { name: 'adapters/nest' },
   { name: 'adapters/outgoing' },
+  { name: 'next' },
   { name: 'runners/node-test', names: [] },
   { name: 'runners/mocha', names: ['mochaHooks'] },
   { name: 'runners/jest', names: [] },

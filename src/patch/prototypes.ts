@@ -10,7 +10,8 @@ import { asyncBodyAfter, asyncBodyBefore, bodyAfter, bodyBefore } from './body.j
 import { containHeadersSent } from './contain.js';
 import { endAfter, endBefore, finish, headerBefore, statusBefore, writeAfter, writeBefore, writeHeadAfter, writeHeadBefore } from './response.js';
 import { patchStatusCode } from './status-code.js';
-import { compileWrapper, type After, type Before, type BeforeWithArguments, type ContainedValue, type WrapSpec } from './wrapper.js';
+import { defineAssignable, setAnswerFactories } from './instance.js';
+import { compileWrapper, compileWrapperFactory, type After, type Before, type BeforeWithArguments, type ContainedValue, type WrapSpec } from './wrapper.js';
 
 /** What a method returns, for a contained call: the same as the real method, so chains like `res.status(500).json()` keep working. */
 type Returns = 'this' | 'undefined' | 'false';
@@ -21,10 +22,14 @@ const RETURNS: Record<Returns, ContainedValue> = {
   false: () => false,
 };
 
-/** A role: how a method is checked before it runs and what is recorded after. */
+/**
+ * A role: how a method is checked before it runs and what is recorded after. `assigned` is true
+ * for the role of a function assigned to one response (patch/instance.ts): whether a late call
+ * reaches Node, and throws there, is then up to that function.
+ */
 interface Role {
-  before?: (name: string) => Before;
-  beforeWithArguments?: (name: string) => BeforeWithArguments;
+  before?: (name: string, assigned: boolean) => Before;
+  beforeWithArguments?: (name: string, assigned: boolean) => BeforeWithArguments;
   after: After;
 }
 
@@ -86,6 +91,37 @@ function moduleFileOf(proto: object): string | undefined {
   return undefined;
 }
 
+/**
+ * The factory of wrappers for functions assigned to a response over `name` (patch/instance.ts),
+ * compiled at the first assignment: most processes never make one.
+ */
+function lazyFactory(name: string, role: Role, returns: Returns): (original: AnyFunction) => AnyFunction {
+  let factory: ((original: AnyFunction) => AnyFunction) | undefined;
+  return (original) => {
+    if (factory === undefined) {
+      const spec: Omit<WrapSpec, 'original' | 'file'> = { name, after: role.after, adopt, contain: containHeadersSent, containedValue: RETURNS[returns] };
+      if (role.before !== undefined) spec.before = role.before(name, true);
+      if (role.beforeWithArguments !== undefined) spec.beforeWithArguments = role.beforeWithArguments(name, true);
+      factory = compileWrapperFactory(spec);
+    }
+    return factory(original);
+  };
+}
+
+/** The factories of wrappers for functions a response holds as its own answer methods, by name. */
+const answerFactories = new Map<string, (original: AnyFunction) => AnyFunction>();
+
+/** The factory for a method name's role, made once per name. */
+function answerFactory(name: string): ((original: AnyFunction) => AnyFunction) | undefined {
+  const spec = METHODS[name];
+  if (spec === undefined) return undefined;
+  let factory = answerFactories.get(name);
+  if (factory === undefined) answerFactories.set(name, (factory = lazyFactory(name, spec.role, spec.returns)));
+  return factory;
+}
+
+setAnswerFactories(answerFactory);
+
 /** Wrap the guarded methods one prototype owns. */
 function patchPrototype(proto: object): void {
   let file: string | undefined | null = null;
@@ -103,9 +139,9 @@ function patchPrototype(proto: object): void {
       containedValue: RETURNS[spec.returns],
       file,
     };
-    if (spec.role.before !== undefined) wrap.before = spec.role.before(name);
-    if (spec.role.beforeWithArguments !== undefined) wrap.beforeWithArguments = spec.role.beforeWithArguments(name);
-    Object.defineProperty(proto, name, { ...descriptor, value: compileWrapper(wrap) });
+    if (spec.role.before !== undefined) wrap.before = spec.role.before(name, false);
+    if (spec.role.beforeWithArguments !== undefined) wrap.beforeWithArguments = spec.role.beforeWithArguments(name, false);
+    defineAssignable(proto, name, descriptor, compileWrapper(wrap), lazyFactory(name, spec.role, spec.returns));
   }
   patchStatusCode(proto);
 }

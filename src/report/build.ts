@@ -61,8 +61,11 @@ export interface EarlierEvent {
 /** Everything a report is made from (internal). */
 export interface ReportInput {
   kind: ViolationKind;
-  /** Whether Node itself throws ERR_HTTP_HEADERS_SENT for this call. */
-  nodeWouldThrow: boolean;
+  /**
+   * Whether Node itself throws ERR_HTTP_HEADERS_SENT for this call; undefined when that is up to
+   * a wrapper assigned to the response, which may drop the call (Next.js's `setHeader` does).
+   */
+  nodeWouldThrow: boolean | undefined;
   call: string;
   offendingFrames: CallSite[];
   /** The offending frames come from the error's own stack (error-after-send). */
@@ -137,6 +140,7 @@ function headline(input: ReportInput): string {
     }
     case 'late-header':
       // Node's words only where Node throws them: Koa's and Fastify's own setters ignore a late call.
+      if (input.nodeWouldThrow === undefined) return `${call} was called after ${headers} were sent: the client never sees it.`;
       return `${call} was called after ${headers} were sent${input.nodeWouldThrow ? ' (Node: "Cannot set headers after they are sent to the client")' : ': it has no effect'}.`;
     case 'double-send':
       return input.stillSending === true
@@ -172,7 +176,7 @@ function ago(then: number, now: number): string {
 /** Build the violation (with its message) from what the guard saw. Internal. */
 export function buildViolation(input: ReportInput): Violation {
   const facts = requestFacts(input.req, input.includeValues);
-  const lines = [`header-guard: ${headline(input)} [${codeFor(input.kind, input.nodeWouldThrow)}]`];
+  const lines = [`header-guard: ${headline(input)} [${codeFor(input.kind, input.nodeWouldThrow === true)}]`];
   const withCode = (frames: CallSite[]): string[] => (input.codeFrame && frames[0] !== undefined ? codeFrame(frames[0], '      ') : []);
   lines.push(input.offendingLabel ?? (input.framesFromError === true ? `  error thrown (then passed on as ${input.call}):` : `  late call: ${input.call}`));
   lines.push(...frameLines(input.offendingFrames), ...withCode(input.offendingFrames));
@@ -233,7 +237,7 @@ function withKind(base: ViolationBase, input: ReportInput): Violation {
     case 'late-header':
       return { ...late, kind: input.kind, code: 'ERR_HTTP_HEADERS_SENT' };
     case 'double-send':
-      return { ...late, kind: input.kind, code: input.nodeWouldThrow ? 'ERR_HTTP_HEADERS_SENT' : 'ERR_HEADER_GUARD_DOUBLE_SEND' };
+      return { ...late, kind: input.kind, code: input.nodeWouldThrow === true ? 'ERR_HTTP_HEADERS_SENT' : 'ERR_HEADER_GUARD_DOUBLE_SEND' };
     case 'write-after-end':
       return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_WRITE_AFTER_END' };
     case 'next-after-send':

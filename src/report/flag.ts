@@ -28,7 +28,8 @@ const violationChannel = diagnosticsChannel.channel('header-guard:violation');
 
 /** What a report needs beyond the kind and the call (internal). */
 export interface FlagDetails {
-  nodeWouldThrow?: boolean;
+  /** Whether Node throws ERR_HTTP_HEADERS_SENT for the call; undefined: not known (a wrapper assigned to the response took it). */
+  nodeWouldThrow?: boolean | undefined;
   requestedStatus?: unknown;
   error?: unknown;
   /** Return the HeaderGuardError of throw mode instead of throwing it. */
@@ -84,7 +85,7 @@ function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, c
   else if (!framesFromError) offendingFrames = holderFrames(offending, guard.frames);
   const input: ReportInput = {
     kind,
-    nodeWouldThrow: details.nodeWouldThrow === true,
+    nodeWouldThrow: details.nodeWouldThrow,
     call,
     offendingFrames,
     framesFromError,
