@@ -14,7 +14,7 @@ import { kPatched, kState } from '../symbols.js';
 /** The guarded version of a router's `next`: reports next() and errors after the response was sent. */
 function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {
   if (state.rawNext === next && state.guardedNext !== undefined) return state.guardedNext;
-  const guarded = function (this: unknown, err?: unknown): unknown {
+  const guarded = function headerGuardNext(this: unknown, err?: unknown): unknown {
     if (HeaderGuardError.isError(err)) track(state, err, err);
     else if (state.pending?.has(err) === true) track(state, err);
     else if (answered(state)) lateNext(state, guarded, err);
@@ -58,7 +58,7 @@ function nextForLayer(req: unknown, res: GuardedResponse | undefined, next: unkn
 
 /** Wrap a Layer's request handler entry so the handler gets a guarded `next`. */
 function wrapHandleRequest(original: AnyFunction): AnyFunction {
-  return function (this: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
+  return function headerGuardHandleRequest(this: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
     return original.call(this, req, res, nextForLayer(req, res, next));
   };
 }
@@ -68,7 +68,7 @@ function wrapHandleRequest(original: AnyFunction): AnyFunction {
  * error handler (arity 4) counts as handled, unless the handler passes it on again.
  */
 function wrapHandleError(original: AnyFunction): AnyFunction {
-  return function (this: { handle?: unknown }, error: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
+  return function headerGuardHandleError(this: { handle?: unknown }, error: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
     const entry = res?.[kState]?.pending?.get(error);
     if (entry !== undefined && entry.fate === 'passed' && typeof this.handle === 'function' && this.handle.length === 4) entry.fate = 'handled';
     return original.call(this, error, req, res, nextForLayer(req, res, next));

@@ -88,9 +88,10 @@ const SOURCE_LINES = SOURCE.split('\n').length;
 /**
  * The file name wrappers of Node's own methods are compiled under: one of the guard's own, but
  * not this file, whose source map (under tsx, or --enable-source-maps) would map their lines to
- * unrelated lines of this file.
+ * unrelated lines of this file. Inside an ES-module bundle there is no __dirname: a name that is
+ * no path then (reports never show it: callsite.ts knows the script as the guard's).
  */
-const OWN_FILE = join(__dirname, 'compiled-wrapper.js');
+const OWN_FILE = typeof __dirname === 'string' ? join(__dirname, 'compiled-wrapper.js') : 'header-guard/compiled-wrapper.js';
 
 /** A method to wrap: its name, original, and role hooks. */
 export interface WrapSpec {
