@@ -17,6 +17,8 @@ const DIRECT_SENDERS = new Set(['writeHead', 'flushHeaders', 'write', 'end', 'se
 const LATE_KINDS = ['double-send', 'late-header', 'late-status', 'write-after-end', 'error-after-send'];
 /** What a contained call returns instead of throwing. */
 const RETURNS_UNDEFINED = new Set(['removeHeader', 'redirect', 'sendFile']);
+/** Kinds whose report may be held until the end of the synchronous run (a chain's earlier link). */
+const HELD_KINDS = new Set(['late-status', 'late-header']);
 /** Codes of Node's complaints about late calls. */
 const LATE_CODES = new Set(['ERR_HTTP_HEADERS_SENT', 'ERR_STREAM_WRITE_AFTER_END']);
 
@@ -177,8 +179,11 @@ export function checkReports(program: Program, baseline: Observation, guarded: O
   }
   const firstFlush = guarded.ops.find((record) => record.flushed);
   for (const late of lateSteps(program, guarded)) {
-    // next-after-send is reported once per response.
-    const mine = violations.filter((violation) => (violation.op === late.i || (late.kinds[0] === 'next-after-send' && violation.op < late.i)) && late.kinds.includes(violation.kind));
+    // next-after-send is reported once per response. A late status or header that may begin a
+    // chained call is delivered at the end of the synchronous run (src/report/chain.ts), when a
+    // later sync step may be running.
+    const mine = violations.filter((violation) => (violation.op === late.i || (late.kinds[0] === 'next-after-send' && violation.op < late.i)
+      || (HELD_KINDS.has(violation.kind) && violation.op > late.i)) && late.kinds.includes(violation.kind));
     if (mine.length === 0) {
       problems.push(`step ${late.i} (${program.steps[late.i]!.op.op}) was late (${late.kinds.join('/')}) and got no report${violations.length ? `; got ${violations.map((v) => `${v.kind}@${v.op}`).join(', ')}` : ''}`);
       continue;
