@@ -8,7 +8,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
-import { errorFacts, errorHandler, INTERPRETER_FILE, newRun, runProgram, type ErrorFacts, type OpRecord, type ProgramRun } from './interpreter.js';
+import { errorFacts, errorHandler, INTERPRETER_FILE, installHook, newRun, runProgram, type ErrorFacts, type OpRecord, type ProgramRun } from './interpreter.js';
 import type { Program, ServerKind, Variant } from './program.js';
 
 /** What the client got for one request. */
@@ -119,6 +119,10 @@ function makeListener(guard: ReturnType<typeof makeGuard>): http.RequestListener
   const app = express();
   if (guard) app.use(guard);
   app.get('/ok', (_req, res) => { res.send('ok'); });
+  app.use('/p/:id', (req, res, next) => {
+    installHook(runOf(req)!, res, next);
+    next();
+  });
   app.all('/p/:id', (req, res, next) => runProgram(runOf(req)!, req, res, next));
   app.use((err: unknown, req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => errorHandler(runOf(req), err, res, next));
   return app as unknown as http.RequestListener;
