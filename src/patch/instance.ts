@@ -18,9 +18,14 @@
  *
  * Frameworks without Express's prototype may give each response Express-like answer methods of
  * its own (Next.js's API routes: `res.status()`, `res.send()`, `res.json()`, `res.redirect()`).
- * No prototype owns those names, so no accessor sees them assigned; they are wrapped in place
- * when the response's headers go out (adoptAnswerMethods), so that a second answer is a double
- * send, reported once, as on Express.
+ * Node's ServerResponse.prototype gets the same accessor for those four names, with nothing
+ * behind it (`res.json` still reads undefined on a plain response; only `'json' in res` is now
+ * true), so that such a method is guarded from its first call: the first answer is recorded
+ * where the user made it, and a second one is a double send, reported once, as on Express.
+ * Those accessors wrap only on a response the guard watches, or that the preload adopts then
+ * (attach.ts: a request that came before the preload subscribed, as while Next.js still loads
+ * instrumentation.ts); anywhere else (Express's own prototype, which assigns its methods when it
+ * loads) the assignment is made as it would be.
  *
  * What reads differently: `res.setHeader` holds the guard's wrapper, not `fn` itself (same name
  * and length), and its own property descriptor is an accessor, not a value. Functions that
@@ -28,7 +33,7 @@
  * keeps its identity.
  */
 import { hasOwn, trace, type AnyFunction } from '../state.js';
-import { kAssigned } from '../symbols.js';
+import { kAssigned, kState } from '../symbols.js';
 
 /** Every wrapper the guard made (prototype and per-response): assigned back, they are stored as they are. */
 const guardWrappers = new WeakSet<object>();
@@ -83,12 +88,31 @@ export function defineAssignable(proto: object, name: string, descriptor: Proper
     return;
   }
   guardWrappers.add(wrapper);
-  let current: unknown = wrapper;
+  defineAccessors(proto, name, wrapper, descriptor.enumerable === true, factory);
+}
+
+/**
+ * Give Node's ServerResponse.prototype the accessor of an answer method it does not have (header
+ * comment): it reads undefined until a function is assigned.
+ */
+export function defineAbsentAnswer(proto: object, name: string, factory: (original: AnyFunction) => AnyFunction, adopt: (target: object) => unknown): void {
+  defineAccessors(proto, name, undefined, false, factory, (target) => hasOwn(target, kState) || adopt(target) !== undefined);
+}
+
+/** The owner's accessor and the shared own accessor of one name (see defineAssignable). */
+function defineAccessors(proto: object, name: string, initial: unknown, enumerable: boolean, factory: (original: AnyFunction) => AnyFunction, watched?: (target: object) => boolean): void {
+  let current: unknown = initial;
   /** Both accessors' setter: on the owner the method changes for all; anywhere below, for that object. */
   function set(this: unknown, value: unknown): void {
+    if (this === null || (typeof this !== 'object' && typeof this !== 'function')) return;
+    if (watched !== undefined && this !== proto && !watched(this)) {
+      // Not a guarded response: exactly what the assignment does without the guard.
+      Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+      return;
+    }
     const stored = wrapAssigned(value, factory);
     if (this === proto) current = stored;
-    else if (this !== null && (typeof this === 'object' || typeof this === 'function')) assignOwn(this, name, stored, own);
+    else assignOwn(this, name, stored, own);
   }
   /** The accessor a response gets at its first assignment: one per name, shared, so that V8 shares the hidden classes too. */
   const own: PropertyDescriptor = {
@@ -104,33 +128,8 @@ export function defineAssignable(proto: object, name: string, descriptor: Proper
       return current;
     },
     set,
-    enumerable: descriptor.enumerable === true,
+    enumerable,
     configurable: true,
   });
 }
 
-/** Express's answer methods that a framework without Express's prototype may assign to each response. */
-const ANSWER_METHODS = ['status', 'send', 'json', 'redirect'];
-
-/** The factory of wrappers for a method name's role (prototypes.ts sets it: the roles live there). */
-let factoryFor: (name: string) => ((original: AnyFunction) => AnyFunction) | undefined = () => undefined;
-
-/** Say where the factories of the answer methods' wrappers come from (prototypes.ts, at load). */
-export function setAnswerFactories(factories: typeof factoryFor): void {
-  factoryFor = factories;
-}
-
-/**
- * At the flush: wrap the answer methods a response holds as its own plain functions (header
- * comment), each with the role of Express's method of that name. One own-property test on a
- * response that has none (every Express response: its `json` is its prototype's).
- */
-export function adoptAnswerMethods(res: object): void {
-  if (!hasOwn(res, 'json')) return;
-  for (const name of ANSWER_METHODS) {
-    const descriptor = Object.getOwnPropertyDescriptor(res, name);
-    if (descriptor === undefined || typeof descriptor.value !== 'function' || descriptor.writable !== true || guardWrappers.has(descriptor.value as object)) continue;
-    const factory = factoryFor(name);
-    if (factory !== undefined) Object.defineProperty(res, name, { value: wrapAssigned(descriptor.value, factory) });
-  }
-}

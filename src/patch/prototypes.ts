@@ -3,14 +3,15 @@
  * response that owns one of them (Node's OutgoingMessage and ServerResponse, Express's response),
  * each with the role that checks it. Responses without guard state go straight to the originals.
  */
+import { ServerResponse } from 'node:http';
 import { adopt } from '../attach.js';
-import { trace, type AnyFunction, hasOwn } from '../state.js';
+import { trace, type AnyFunction, type GuardedResponse, hasOwn } from '../state.js';
 import { kPatched } from '../symbols.js';
 import { asyncBodyAfter, asyncBodyBefore, bodyAfter, bodyBefore } from './body.js';
 import { containHeadersSent } from './contain.js';
 import { endAfter, endBefore, finish, headerBefore, statusBefore, writeAfter, writeBefore, writeHeadAfter, writeHeadBefore } from './response.js';
 import { patchStatusCode } from './status-code.js';
-import { defineAssignable, setAnswerFactories } from './instance.js';
+import { defineAbsentAnswer, defineAssignable } from './instance.js';
 import { compileWrapper, compileWrapperFactory, type After, type Before, type BeforeWithArguments, type ContainedValue, type WrapSpec } from './wrapper.js';
 
 /** What a method returns, for a contained call: the same as the real method, so chains like `res.status(500).json()` keep working. */
@@ -108,19 +109,11 @@ function lazyFactory(name: string, role: Role, returns: Returns): (original: Any
   };
 }
 
-/** The factories of wrappers for functions a response holds as its own answer methods, by name. */
-const answerFactories = new Map<string, (original: AnyFunction) => AnyFunction>();
-
-/** The factory for a method name's role, made once per name. */
-function answerFactory(name: string): ((original: AnyFunction) => AnyFunction) | undefined {
-  const spec = METHODS[name];
-  if (spec === undefined) return undefined;
-  let factory = answerFactories.get(name);
-  if (factory === undefined) answerFactories.set(name, (factory = lazyFactory(name, spec.role, spec.returns)));
-  return factory;
-}
-
-setAnswerFactories(answerFactory);
+/**
+ * Express's answer methods that frameworks without Express's prototype assign to each response
+ * (Next.js's API routes): Node's ServerResponse.prototype gets their accessors (patch/instance.ts).
+ */
+const ANSWER_METHODS = ['status', 'send', 'json', 'redirect'];
 
 /** Wrap the guarded methods one prototype owns. */
 function patchPrototype(proto: object): void {
@@ -142,6 +135,12 @@ function patchPrototype(proto: object): void {
     if (spec.role.before !== undefined) wrap.before = spec.role.before(name, false);
     if (spec.role.beforeWithArguments !== undefined) wrap.beforeWithArguments = spec.role.beforeWithArguments(name, false);
     defineAssignable(proto, name, descriptor, compileWrapper(wrap), lazyFactory(name, spec.role, spec.returns));
+  }
+  if (proto === ServerResponse.prototype) {
+    for (const name of ANSWER_METHODS) {
+      const spec = METHODS[name];
+      if (spec !== undefined && !(name in proto)) defineAbsentAnswer(proto, name, lazyFactory(name, spec.role, spec.returns), (target) => adopt(target as GuardedResponse));
+    }
   }
   patchStatusCode(proto);
 }

@@ -18,7 +18,6 @@ import { lintBody, lintHeaders, lintLength } from '../watch/lint.js';
 import { setBefore, trackHeader } from '../watch/origins.js';
 import type { HeaderGuardError } from '../errors.js';
 import { absorbWriteAfterEnd } from './contain.js';
-import { adoptAnswerMethods } from './instance.js';
 import { BODY, CONTAIN, OUTER, PASS, QUIET, RUN, type After, type Before } from './wrapper.js';
 
 /** Whether reports may show argument values: only when every guard on the response asks for them. */
@@ -121,11 +120,7 @@ export function writeHeadBefore(name: string, assigned = false): Before {
 /** After `writeHead`: note the flush (where the headers went out), progress and lint. */
 export const writeHeadAfter: After = (state, self, wrapper, step, threw) => {
   if ((step & QUIET) === 0 && !threw) {
-    if (state.sent === undefined) {
-      noteFlush(state, wrapper);
-      // Answer methods a framework gave the response (Next.js's API routes): a second answer is a double send.
-      adoptAnswerMethods(self);
-    }
+    if (state.sent === undefined) noteFlush(state, wrapper);
     if (state.watched) progress(state, wrapper, 'writeHead');
     if (state.guard.options.lint) lintHeaders(state);
   }
