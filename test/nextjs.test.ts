@@ -1,6 +1,7 @@
 // examples/nextjs, end to end: a Next.js 16 pages-router app in TypeScript that guards itself
 // from instrumentation.ts (header-guard/next), built once with `next build` and served by
-// `next start`, then served by `next dev`. Real requests over loopback; each bug gives exactly
+// `next start` (also without instrumentation.js, bare and under the header-guard/register
+// preload), then served by `next dev`. Real requests over loopback; each bug gives exactly
 // one report naming both of its lines in the app's own .ts files, the correct routes give none,
 // and every client gets the same answer as from the same build without the guard.
 //
@@ -98,8 +99,8 @@ function makeProject(): string {
 }
 
 /** The environment of every Next.js process: Next sets NODE_ENV itself; the reports go to `reports`. */
-function nextEnv(reports: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', HEADER_GUARD_REPORTS: reports, NODE_OPTIONS: `--require ${REPORTER}` };
+function nextEnv(reports: string, preload = ''): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', HEADER_GUARD_REPORTS: reports, HEADER_GUARD_MODE: 'log', NODE_OPTIONS: `${preload} --require ${REPORTER}`.trim() };
   delete env.NODE_ENV;
   delete env.NODE_TEST_CONTEXT;
   return env;
@@ -123,9 +124,9 @@ process.on('exit', () => {
 });
 
 /** Start `next start` or `next dev` on a free port; resolve once it answers. */
-async function serve(dir: string, command: 'start' | 'dev', reports: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+async function serve(dir: string, command: 'start' | 'dev', reports: string, preload = ''): Promise<{ url: string; child: ChildProcess; output: () => string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [NEXT_BIN, command, '-p', String(port), '-H', '127.0.0.1'], { cwd: dir, env: nextEnv(reports), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [NEXT_BIN, command, '-p', String(port), '-H', '127.0.0.1'], { cwd: dir, env: nextEnv(reports, preload), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -171,8 +172,12 @@ async function runCases(url: string, reports: string): Promise<Array<{ answer: R
   return results;
 }
 
-/** Each case: the client's status, and exactly its one report naming both lines (or none). */
-function checkCases(dir: string, results: Array<{ answer: ReturnType<typeof answerOf>; reports: Report[] }>): void {
+/**
+ * Each case: the client's status, and exactly its one report naming both lines (or none). With
+ * `adaptive` capture (the preload's default under `next start`), a route's first report names
+ * the late call only, and says the first send was not captured.
+ */
+function checkCases(dir: string, results: Array<{ answer: ReturnType<typeof answerOf>; reports: Report[] }>, adaptive = false): void {
   CASES.forEach((testCase, index) => {
     const { answer, reports } = results[index]!;
     assert.equal(answer.status, testCase.status, `${testCase.path}: ${answer.body.slice(0, 200)}`);
@@ -187,7 +192,9 @@ function checkCases(dir: string, results: Array<{ answer: ReturnType<typeof answ
     assert.equal(report.call, expected.call, testCase.path);
     const file = join(dir, expected.file);
     assert.deepEqual([report.offending?.file, report.offending?.line], [file, lineOf(expected.file, expected.late)], `${testCase.path}: the late call`);
-    if (expected.first !== undefined) {
+    if (adaptive) {
+      assert.equal(report.firstSent, undefined, `${testCase.path}: adaptive capture names no first send in a route's first report`);
+    } else if (expected.first !== undefined) {
       assert.deepEqual([report.firstSent?.file, report.firstSent?.line], [file, lineOf(expected.file, expected.first)], `${testCase.path}: the first send`);
     } else {
       assert.ok(report.firstSentCall !== undefined, `${testCase.path}: the first send is named`);
@@ -222,7 +229,7 @@ describe('examples/nextjs (Next.js 16, pages router, instrumentation.ts)', { tim
     process.stderr.write(`# nextjs timings: ${timings.join(', ')}\n`);
   });
 
-  it('next start: one report per bug naming both .ts lines, correct routes silent, every answer as without the guard', async () => {
+  it('next start, from instrumentation.ts and from the preload: one report per bug naming its .ts lines, correct routes silent, every answer as without the guard', async () => {
     // The same build without the guard: Next.js serves on when it finds no instrumentation.
     const instrumentation = join(dir, '.next', 'server', 'instrumentation.js');
     renameSync(instrumentation, `${instrumentation}.off`);
@@ -236,6 +243,19 @@ describe('examples/nextjs (Next.js 16, pages router, instrumentation.ts)', { tim
       renameSync(`${instrumentation}.off`, instrumentation);
     }
     assert.deepEqual(readReports(baselineReports), [], 'no guard, no report');
+
+    // The same build, still without instrumentation.js, under the preload instead.
+    renameSync(instrumentation, `${instrumentation}.off`);
+    const preloadReports = join(dir, 'preload.jsonl');
+    const preloaded = await serve(dir, 'start', preloadReports, `--require ${join(dir, 'node_modules', 'header-guard', 'dist', 'register.js')}`);
+    try {
+      const results = await runCases(preloaded.url, preloadReports);
+      checkCases(dir, results, true);
+      results.forEach((result, index) => assert.deepEqual(result.answer, baseline[index]!.answer, `${CASES[index]!.path}: the same answer under the preload`));
+    } finally {
+      kill(preloaded.child);
+      renameSync(`${instrumentation}.off`, instrumentation);
+    }
 
     const reports = join(dir, 'start.jsonl');
     const guarded = await serve(dir, 'start', reports);
