@@ -7,7 +7,7 @@
 // names bundle positions, and never the guard's own frames.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -73,8 +73,8 @@ interface Run {
 }
 
 /** Run a bundle, send the buggy and the correct request, stop it; what it printed and answered. */
-async function run(file: string, flags: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [...flags, file], { cwd: dir, env: { ...process.env, NODE_ENV: 'development', NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function run(file: string, flags: string[], env: Record<string, string> = {}, cwd = dir): Promise<Run> {
+  const child = spawn(process.execPath, [...flags, file], { cwd, env: { ...process.env, NODE_ENV: 'development', NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -130,12 +130,18 @@ function assertNoGuardFrame(report: string[]): void {
   }
 }
 
+/**
+ * A preload that replaces Error.prepareStackTrace as Next.js does: V8's own frames, printed as
+ * V8 prints them, so Node's --enable-source-maps no longer maps them.
+ */
+const PREPARE_STACK_TRACE = `Error.prepareStackTrace = (error, frames) => String(error) + frames.map((frame) => '\\n    at ' + frame).join('');\n`;
+
 /** A bundle with a map: one report naming both .ts lines, with and without --enable-source-maps; the same answers as without the guard. */
-async function assertBundle(file: string): Promise<void> {
-  const without = await run(file, [], { NO_GUARD: '1' });
+async function assertBundle(file: string, more: string[][] = [], cwd = dir): Promise<void> {
+  const without = await run(file, [], { NO_GUARD: '1' }, cwd);
   assert.equal(without.answers[0]?.status, 400, without.stderr);
-  for (const flags of [[], ['--enable-source-maps']]) {
-    const result = await run(file, flags);
+  for (const flags of [[], ['--enable-source-maps'], ...more]) {
+    const result = await run(file, flags, {}, cwd);
     assert.deepEqual(result.answers, without.answers, 'the client gets the same answers');
     const found = reports(result.stderr);
     assert.equal(found.length, 1, `exactly one report (${flags.join(' ') || 'no flag'}):\n${result.stderr}`);
@@ -175,7 +181,24 @@ describe('bundled with the app', { timeout: 240_000 }, () => {
   it('esbuild, CommonJS', async () => {
     const outfile = join(dir, 'esbuild-cjs', 'app.js');
     await esbuild.build({ ...ESBUILD_COMMON, entryPoints: [join(dir, 'src', 'app.ts')], outfile, format: 'cjs' });
-    await assertBundle(outfile);
+    const prepare = join(dir, 'prepare-stack-trace.cjs');
+    writeFileSync(prepare, PREPARE_STACK_TRACE);
+    // Stacks that stay on bundle positions although Node has the maps, as under next dev.
+    await assertBundle(outfile, [['--enable-source-maps', '--require', prepare]]);
+  });
+
+  it('esbuild, CommonJS, header-guard installed as npm installs it (a copy under node_modules)', async () => {
+    const installed = join(dir, 'installed');
+    const root = join(__dirname, '..');
+    mkdirSync(join(installed, 'node_modules', 'header-guard'), { recursive: true });
+    cpSync(join(root, 'package.json'), join(installed, 'node_modules', 'header-guard', 'package.json'));
+    cpSync(join(root, 'dist'), join(installed, 'node_modules', 'header-guard', 'dist'), { recursive: true });
+    for (const name of ['express', 'debug', 'on-finished']) symlinkSync(join(root, 'node_modules', name), join(installed, 'node_modules', name), 'dir');
+    mkdirSync(join(installed, 'src'));
+    writeFileSync(join(installed, 'src', 'app.ts'), APP);
+    const outfile = join(installed, 'dist', 'app.js');
+    await esbuild.build({ ...ESBUILD_COMMON, entryPoints: [join(installed, 'src', 'app.ts')], outfile, format: 'cjs' });
+    await assertBundle(outfile, [], installed);
   });
 
   it('esbuild, ES module', async () => {
@@ -192,7 +215,7 @@ describe('bundled with the app', { timeout: 240_000 }, () => {
     await assertBundle(join(outDir, 'app.mjs'));
   });
 
-  it('webpack (production mode, minified), CommonJS', async () => {
+  it('webpack (production mode): CommonJS minified, ES module not', async () => {
     const webpack = (await import('webpack')).default;
     const loader = join(dir, 'ts-loader.cjs');
     // TypeScript through esbuild's transform, passing its map on, as esbuild-loader does.
@@ -204,25 +227,34 @@ module.exports = function (source) {
 };
 `);
     const outDir = join(dir, 'webpack');
-    const stats = await new Promise<import('webpack').Stats | undefined>((resolve, reject) => {
-      webpack({
-        mode: 'production',
-        target: 'node',
-        context: dir,
-        entry: join(dir, 'src', 'app.ts'),
-        output: { path: outDir, filename: 'app.js', library: { type: 'commonjs2' } },
-        devtool: 'source-map',
-        resolve: { extensions: ['.ts', '.js', '.json'] },
-        module: { rules: [{ test: /\.ts$/, loader }] },
-        // Production mode otherwise writes NODE_ENV=production into the bundle, and the guard runs
-        // with production's defaults (adaptive capture) whatever the environment says (docs/bundlers.md).
-        optimization: { nodeEnv: false },
-        infrastructureLogging: { level: 'none' },
-        stats: 'none',
-      }, (error, result) => (error ? reject(error) : resolve(result)));
+    const common: import('webpack').Configuration = {
+      mode: 'production',
+      target: 'node',
+      context: dir,
+      entry: join(dir, 'src', 'app.ts'),
+      devtool: 'source-map',
+      resolve: { extensions: ['.ts', '.js', '.json'] },
+      module: { rules: [{ test: /\.ts$/, loader }] },
+      infrastructureLogging: { level: 'none' },
+      stats: 'none',
+    };
+    // Production mode otherwise writes NODE_ENV=production into the bundle, and the guard runs
+    // with production's defaults (adaptive capture) whatever the environment says (docs/bundlers.md).
+    const configs: import('webpack').Configuration[] = [
+      { ...common, output: { path: outDir, filename: 'app.js', library: { type: 'commonjs2' } }, optimization: { nodeEnv: false } },
+      {
+        ...common,
+        experiments: { outputModule: true },
+        output: { path: outDir, filename: 'app.mjs', module: true, chunkFormat: 'module', library: { type: 'module' } },
+        optimization: { nodeEnv: false, minimize: false },
+      },
+    ];
+    const stats = await new Promise<import('webpack').MultiStats | undefined>((resolve, reject) => {
+      webpack(configs, (error, result) => (error ? reject(error) : resolve(result)));
     });
     assert.equal(stats?.hasErrors(), false, stats?.toString());
     await assertBundle(join(outDir, 'app.js'));
+    await assertBundle(join(outDir, 'app.mjs'));
   });
 
   it('Rollup (node-resolve, commonjs), CommonJS and ES module', async () => {
@@ -239,6 +271,19 @@ module.exports = function (source) {
     }
     await assertBundle(join(dir, 'rollup', 'app.js'));
     await assertBundle(join(dir, 'rollup', 'app.mjs'));
+  });
+
+  it('Vite, SSR build (ES module, dependencies bundled)', async () => {
+    const { build } = await import('vite');
+    const outDir = join(dir, 'vite');
+    await build({
+      root: dir,
+      configFile: false,
+      logLevel: 'silent',
+      build: { ssr: join(dir, 'src', 'app.ts'), outDir, sourcemap: true, emptyOutDir: true, rolldownOptions: { output: { entryFileNames: 'app.mjs' } } },
+      ssr: { noExternal: true },
+    });
+    await assertBundle(join(outDir, 'app.mjs'));
   });
 
   it('without a map: bundle positions of the app\'s lines, never the guard\'s frames', async () => {

@@ -58,6 +58,9 @@ describe('original positions', () => {
     const data = Buffer.from(JSON.stringify(mapJSON)).toString('base64');
     assert.equal(originalSite(generated('inline.js', `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${data}`)).file, original());
     assert.equal(originalSite(generated('block.js', '/*# sourceMappingURL=block.js.map */', mapJSON)).file, original());
+    // An inline map far longer than the first read of the file's tail.
+    const large = Buffer.from(JSON.stringify({ ...mapJSON, sourcesContent: ['x'.repeat(200_000)] })).toString('base64');
+    assert.equal(originalSite(generated('large.js', `//# sourceMappingURL=data:application/json;base64,${large}`)).file, original());
   });
 
   it('sources with a sourceRoot, as file:// URLs and in webpack:// form', () => {
@@ -92,6 +95,24 @@ describe('original positions', () => {
     assert.equal(originalSite(site).file, original());
     generated('rebuilt.js', '//# sourceMappingURL=rebuilt.js.map', { ...mapJSON, sources: ['../src/other.ts'] });
     utimesSync(site.file, new Date(), new Date(Date.now() + 5000));
+    assert.equal(originalSite(site).file, join(dir, '..', 'src', 'other.ts'));
+    clearSourceMaps();
+  });
+});
+
+describe('the cache', () => {
+  it('keeps a file\'s map until the file changes, and at most 256 files', () => {
+    clearSourceMaps();
+    const site = generated('cached.js', '//# sourceMappingURL=cached.js.map', mapJSON);
+    assert.equal(originalSite(site).file, original());
+    // The map file changes, the generated file does not: the cached map is used.
+    writeFileSync(`${site.file}.map`, JSON.stringify({ ...mapJSON, sources: ['../src/other.ts'] }));
+    assert.equal(originalSite(site).file, original());
+    for (let index = 0; index < 256; index++) {
+      const other = generated(`many-${index}.js`, `//# sourceMappingURL=many-${index}.js.map`, mapJSON);
+      assert.equal(originalSite(other).file, original());
+    }
+    // 256 newer files pushed it out: it is read again.
     assert.equal(originalSite(site).file, join(dir, '..', 'src', 'other.ts'));
     clearSourceMaps();
   });

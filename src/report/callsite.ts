@@ -236,16 +236,32 @@ export function holderFrames(holder: StackHolder | undefined, options: FrameOpti
 }
 
 /**
- * A call site as reports print it: `file:line:column`, the file relative to the working
- * directory when it is inside it. Exported as `formatCallSite`.
+ * A call site as reports print it: `file:line:column`. The file is relative to the working
+ * directory when it is inside it (`src/app.ts`); a package's file outside it is named from its
+ * nearest `node_modules` (`node_modules/router/index.js`, as it would read inside the working
+ * directory); any other file outside it keeps its absolute path; Node's own (`node:internal/…`)
+ * as V8 names them. Exported as `formatCallSite`.
  *
  * @public
  */
 export function formatSite(site: CallSite): string {
-  let file = site.file;
-  if (isPathLike(file)) {
-    const rel = relative(process.cwd(), file);
-    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) file = rel;
+  return `${displayPath(site.file)}:${site.line}:${site.column}`;
+}
+
+/** The file of a site as reports print it (see formatSite). */
+function displayPath(file: string): string {
+  if (!isPathLike(file)) return file;
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch {
+    // The working directory was removed: no relative form.
+    cwd = '';
   }
-  return `${file}:${site.line}:${site.column}`;
+  if (cwd !== '' && isAbsolute(file)) {
+    const rel = relative(cwd, file);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  }
+  const packaged = Math.max(file.lastIndexOf('/node_modules/'), file.lastIndexOf('\\node_modules\\'));
+  return packaged === -1 ? file : file.slice(packaged + 1);
 }

@@ -178,7 +178,9 @@ function mapURL(file: string, size: number): string | undefined {
       const tail = buffer.toString('utf8', 0, read).trimEnd();
       const lineStart = tail.lastIndexOf('\n') + 1;
       if (lineStart > 0 || length === size) return commentURL(tail.slice(lineStart));
-      if (length >= MAX_TAIL_BYTES) return undefined;
+      // A last line longer than the window is read further only if it can be an inline map's
+      // data (base64 or URL-encoded JSON): not a minified bundle's single line of code.
+      if (length >= MAX_TAIL_BYTES || !/^[\w+/=%.\-*\s]*$/.test(tail.slice(1, -3))) return undefined;
     }
   } catch {
     return undefined;
