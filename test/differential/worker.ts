@@ -119,8 +119,10 @@ function makeListener(guard: ReturnType<typeof makeGuard>): http.RequestListener
   const app = express();
   if (guard) app.use(guard);
   app.get('/ok', (_req, res) => { res.send('ok'); });
-  app.use('/p/:id', (req, res, next) => {
-    installHook(runOf(req)!, res, next);
+  // Unmounted, so that req.url is still the program's path.
+  app.use((req, res, next) => {
+    const run = runOf(req);
+    if (run !== undefined) installHook(run, res, next);
     next();
   });
   app.all('/p/:id', (req, res, next) => runProgram(runOf(req)!, req, res, next));
