@@ -173,6 +173,12 @@ export function checkIdentical(program: Program, baseline: Observation, guarded:
 export function checkReports(program: Program, baseline: Observation, guarded: Observation): string[] {
   const problems: string[] = [];
   const violations = guarded.violations.filter((violation) => violation.kind !== 'hang');
+  // A response hook's next(err) that the error handler got before anything was sent came from a
+  // body call that had not answered: never an error after the send, whatever else the program does.
+  for (const violation of violations) {
+    if (violation.kind !== 'error-after-send' || violation.error?.startsWith('hook next(err)') !== true) continue;
+    if (guarded.errorsSeen.some((seen) => seen.message === violation.error && !seen.headersSent)) problems.push(`${violation.error}: reached the error handler before the headers went out, and was reported as error-after-send`);
+  }
   if (isCorrect(program, baseline)) {
     if (violations.length > 0) problems.push(`a correct program got reports: ${violations.map((violation) => `${violation.kind} ${violation.call}`).join(', ')}`);
     return problems;

@@ -39,6 +39,8 @@ export interface ViolationFacts {
   offendingHere: boolean;
   firstSentHere: boolean;
   hasFirstSent: boolean;
+  /** The message of the error an error-after-send report is about. */
+  error?: string;
 }
 
 /** Everything observed about one program in one variant. */
@@ -94,6 +96,7 @@ function makeGuard(): ((req: http.IncomingMessage, res: http.ServerResponse, nex
       offendingHere: 'offending' in violation && violation.offending?.file === INTERPRETER_FILE,
       firstSentHere: violation.firstSent?.file === INTERPRETER_FILE,
       hasFirstSent: violation.firstSent !== undefined,
+      ...(violation.kind === 'error-after-send' && violation.error instanceof Error ? { error: violation.error.message } : {}),
     });
   };
   const options: Record<string, unknown> = { mode: 'log', capture: 'always', onViolation };
