@@ -8,8 +8,14 @@ import { kErrorBrand } from './symbols.js';
 import type { Violation } from './types.js';
 
 /**
- * The stable error codes of header-guard. `ERR_HTTP_HEADERS_SENT` is used where Node itself
- * would have thrown that code for the same call; every other violation has its own code.
+ * The stable error codes of header-guard: the `code` of each violation, of the
+ * {@link HeaderGuardError} that throw mode throws for it, and of the TypeError a bad option gets.
+ * `ERR_HTTP_HEADERS_SENT` is used where Node itself would have thrown that code for the same
+ * call; every other violation has its own code. Match on these, never on messages.
+ *
+ * ```ts
+ * onViolation(v) { if (v.code === ErrorCodes.LATE_STATUS) metrics.lateStatus.add(1); }
+ * ```
  *
  * @public
  */
