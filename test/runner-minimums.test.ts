@@ -69,7 +69,7 @@ describe('runner minimums', () => {
     const docs = readFileSync(join(ROOT, 'docs/testing.md'), 'utf8');
     for (const [runner, minimum] of Object.entries(RUNNER_MINIMUMS)) {
       assert.equal(manifest.peerDependencies[runner], `>=${minimum}`, `peerDependencies.${runner}`);
-      assert.match(docs, new RegExp(`\\| \`header-guard/${runner}\` \\| .* \\| ${runner} ${minimum} \\|`), `docs/testing.md's row for ${runner}`);
+      assert.match(docs, new RegExp(`\\| \`header-guard/${runner}\` \\| ${runner} ${minimum} \\|`), `docs/testing.md's row for ${runner}`);
       assert.ok(docs.includes(`\`${runner} >=${minimum}\``), `docs/testing.md names the peer range of ${runner}`);
     }
   });
