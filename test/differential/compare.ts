@@ -47,8 +47,11 @@ export function lateSteps(program: Program, observation: Observation): LateStep[
     if (record.hooked === true && program.hook?.does !== 'transform') {
       // The hook ran in this step and did something else than pass the body on: the step is late
       // when the headers were out before it (its wrapper, or the hook's own calls, are the late
-      // calls), except a hook's throw that Express 4 never routes (a rejected promise).
-      const thrownUnrouted = program.hook?.does === 'throw' && op.op === program.hook.on
+      // calls), except a hook's throw that never reaches Express (from a timer or an immediate, or
+      // a rejected promise on Express 4).
+      // The step calls the replaced method itself (res.send(object) is res.send), not through a guarded body call.
+      const direct = op.op === program.hook?.on || (op.op === 'sendObject' && program.hook?.on === 'send');
+      const thrownUnrouted = program.hook?.does === 'throw' && direct
         && !observation.errorsSeen.some((seen) => seen.message === `program throw at step ${record.i}`);
       if (headersSent && !thrownUnrouted) late.push({ i: record.i, kinds: LATE_KINDS, containable: false });
     } else if (HEADER_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['late-header'], containable: 'throw' });
