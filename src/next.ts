@@ -38,3 +38,4 @@ export function guardNext(options?: HeaderGuardOptions): void {
 }
 
 export type { HeaderGuardOptions, Violation, ViolationKind } from './types.js';
+export default guardNext;

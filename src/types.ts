@@ -211,6 +211,13 @@ export interface HeaderGuardLogger {
  */
 export interface HeaderGuardOptions<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> {
   /**
+   * `false`: this guard watches nothing; every response passes through untouched (the middleware
+   * only calls `next()`). The other options are still checked. For the whole process, set the
+   * environment variable `HEADER_GUARD=off` instead (docs/production.md, "Turning it off").
+   * Default: true.
+   */
+  enabled?: boolean;
+  /**
    * `'log'` (default): only observe. The late call runs exactly as it would without the guard
    * (Node's own throws included); the guard adds a report, written before Node's throw.
    * `'throw'`: the late call throws a {@link HeaderGuardError} instead of running (after
@@ -218,15 +225,18 @@ export interface HeaderGuardOptions<Req extends IncomingMessage = IncomingMessag
    */
   mode?: 'log' | 'throw';
   /**
-   * Contain the late calls that would take the process down (README, "Containment"): Node's
+   * Contain the late calls that would take the process down (docs/log-contract.md, "Containment"): Node's
    * ERR_HTTP_HEADERS_SENT from a reported call is not thrown (the call returns as the method
    * does, and an unfinished response has its connection closed), and the 'error' event of a
    * write after the end is absorbed. Nothing else changes. Default: false.
    */
   contain?: boolean;
   /**
-   * Called for every violation, in every mode. When given, the guard writes no log line of its own.
-   * An exception it throws is caught and reported once; it never reaches the response.
+   * Called with each report, in every mode, instead of the guard's own log line: every violation
+   * that is thrown (just before the throw), and of the others the first of each violation (kind
+   * and both sites) per `dedupeWindowMs` window, which is every one when the window is 0 (the
+   * default outside production). An exception it throws is caught and reported once; it never
+   * reaches the response.
    */
   onViolation?: (violation: Violation, req: Req, res: Res) => void;
   /** Where the default report goes: anything with `warn` (and optionally `error`, which gets a throwing `onViolation`'s failure). Default: stderr. */

@@ -116,7 +116,7 @@ const server = app.listen(0, '127.0.0.1', async () => {
   console.log('ok');
 });`;
     writeFileSync(join(consumer, 'koa.cjs'), koaApp("const Koa = require('koa');\nconst { koaHeaderGuard } = require('header-guard/koa');"));
-    writeFileSync(join(consumer, 'koa.mjs'), koaApp("import Koa from 'koa';\nimport { koaHeaderGuard } from 'header-guard/koa';"));
+    writeFileSync(join(consumer, 'koa.mjs'), koaApp("import Koa from 'koa';\nimport koaHeaderGuard, { koaHeaderGuard as named } from 'header-guard/koa';\nif (named !== koaHeaderGuard) throw new Error('default export is not koaHeaderGuard');"));
     assert.equal(node(['koa.cjs']).trim(), 'ok');
     assert.equal(node(['koa.mjs']).trim(), 'ok');
   });

@@ -14,6 +14,7 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import { adoptOutgoingRequests } from '../attach.js';
 import { Guard } from '../guard.js';
+import { offByEnvironment, tellOff } from '../off-switch.js';
 import { resolveOptions } from '../options.js';
 import { captureStack, formatSite, isOwnFrame, isUserFrame, parseStack } from '../report/callsite.js';
 import { patchChain } from '../patch/prototypes.js';
@@ -93,8 +94,17 @@ function describe(request: ClientRequest): { subject: Subject; req: IncomingMess
  * @public
  */
 export function guardOutgoingRequests(options: HeaderGuardOptions = {}): () => void {
-  const guard = new Guard(resolveOptions({ capture: 'always', ...options }));
+  const resolved = resolveOptions({ capture: 'always', ...options });
+  // Off for this call (enabled: false) or for the process (HEADER_GUARD=off): nothing to stop.
+  if (!resolved.enabled) return () => undefined;
+  if (offByEnvironment(process.env)) {
+    tellOff();
+    return () => undefined;
+  }
+  const guard = new Guard(resolved);
   patchChain(http.ClientRequest.prototype);
   adoptOutgoingRequests({ guard, describe });
   return () => adoptOutgoingRequests(undefined);
 }
+
+export default guardOutgoingRequests;

@@ -7,8 +7,8 @@
  * How: the report of a late status or header that does not throw is held, not delivered, until
  * the current synchronous run ends (a microtask). If the next report of the same response comes
  * before that, is a double send or a write after the end, and was made from the same line of the
- * same function activation (its stack holds the first link's caller frame, same file, line and
- * function, with the same frames below it), the held report is merged into it. Anything else
+ * same activation (its stack holds the first link's caller frame, same file and line, with the
+ * same frames below it), the held report is merged into it. Anything else
  * delivers the held report first, unchanged. Only reports pay for this: the stacks compared are
  * the ones captured for the reports anyway.
  *
@@ -97,15 +97,18 @@ function framesOf(holder: StackHolder): CallSite[] {
   return typeof stack === 'string' ? parseStack(stack).filter((frame) => !isOwnFrame(frame)) : [];
 }
 
-/** Two frames of the same call position. */
+/**
+ * Two frames of the same call position. Function names are not compared: a replaced
+ * `Error.prepareStackTrace` (jest's) names a frame after the method it calls, not the caller.
+ */
 function samePosition(a: CallSite, b: CallSite): boolean {
-  return a.file === b.file && a.line === b.line && a.column === b.column && a.function === b.function;
+  return a.file === b.file && a.line === b.line && a.column === b.column;
 }
 
 /**
  * Whether `later` (a double send or write after end) continues the statement of the held report:
- * its stack holds the held call's caller frame (same file, line and function; a later column),
- * with the same frames below it. A response hook between (`res.json` replaced on the response)
+ * its stack holds the held call's caller frame (same file and line, a later column), with the
+ * same frames below it. A response hook between (`res.json` replaced on the response)
  * only adds frames on top.
  */
 export function continues(kind: ViolationKind, earlier: Held, later: StackHolder | undefined): boolean {
@@ -114,7 +117,7 @@ export function continues(kind: ViolationKind, earlier: Held, later: StackHolder
   const second = framesOf(later);
   const top = first[0];
   if (top === undefined) return false;
-  const at = second.findIndex((frame) => frame.file === top.file && frame.line === top.line && frame.function === top.function && frame.column >= top.column);
+  const at = second.findIndex((frame) => frame.file === top.file && frame.line === top.line && frame.column >= top.column);
   if (at === -1) return false;
   const below = Math.min(first.length - 1, second.length - at - 1);
   for (let index = 1; index <= below; index++) {

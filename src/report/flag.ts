@@ -120,6 +120,7 @@ function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, c
 function deliver(state: ResponseState, deliveries: readonly Delivery[]): void {
   try {
     let published = false;
+    let printed = false;
     for (const { guard, violation, thrown } of deliveries) {
       guard.markHot(routeKey(state.req));
       if (!published) {
@@ -129,7 +130,8 @@ function deliver(state: ResponseState, deliveries: readonly Delivery[]): void {
         count(violation);
         if (violationChannel.hasSubscribers) violationChannel.publish({ violation, req: state.req, res: state.res });
       }
-      guard.reporter.report(violation, state.req, state.res, thrown);
+      // One stderr print per violation, however many guards watch the response.
+      if (guard.reporter.report(violation, state.req, state.res, thrown, printed)) printed = true;
     }
   } catch (error) {
     // A failure while reporting must never break the response (log mode's promise).

@@ -47,8 +47,11 @@ export function lateSteps(program: Program, observation: Observation): LateStep[
     if (record.hooked === true && program.hook?.does !== 'transform') {
       // The hook ran in this step and did something else than pass the body on: the step is late
       // when the headers were out before it (its wrapper, or the hook's own calls, are the late
-      // calls), except a hook's throw that Express 4 never routes (a rejected promise).
-      const thrownUnrouted = program.hook?.does === 'throw' && op.op === program.hook.on
+      // calls), except a hook's throw that never reaches Express (from a timer or an immediate, or
+      // a rejected promise on Express 4).
+      // The step calls the replaced method itself (res.send(object) is res.send), not through a guarded body call.
+      const direct = op.op === program.hook?.on || (op.op === 'sendObject' && program.hook?.on === 'send');
+      const thrownUnrouted = program.hook?.does === 'throw' && direct
         && !observation.errorsSeen.some((seen) => seen.message === `program throw at step ${record.i}`);
       if (headersSent && !thrownUnrouted) late.push({ i: record.i, kinds: LATE_KINDS, containable: false });
     } else if (HEADER_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['late-header'], containable: 'throw' });
@@ -173,6 +176,12 @@ export function checkIdentical(program: Program, baseline: Observation, guarded:
 export function checkReports(program: Program, baseline: Observation, guarded: Observation): string[] {
   const problems: string[] = [];
   const violations = guarded.violations.filter((violation) => violation.kind !== 'hang');
+  // A response hook's next(err) that the error handler got before anything was sent came from a
+  // body call that had not answered: never an error after the send, whatever else the program does.
+  for (const violation of violations) {
+    if (violation.kind !== 'error-after-send' || violation.error?.startsWith('hook next(err)') !== true) continue;
+    if (guarded.errorsSeen.some((seen) => seen.message === violation.error && !seen.headersSent)) problems.push(`${violation.error}: reached the error handler before the headers went out, and was reported as error-after-send`);
+  }
   if (isCorrect(program, baseline)) {
     if (violations.length > 0) problems.push(`a correct program got reports: ${violations.map((violation) => `${violation.kind} ${violation.call}`).join(', ')}`);
     return problems;

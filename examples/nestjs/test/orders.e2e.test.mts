@@ -1,6 +1,7 @@
 // e2e (testing module + supertest) under header-guard: each classic bug answers the client, and
 // the guard reports it naming the app's own .ts lines at both ends (the late call, or the
-// controller method when Nest made the late call itself, and the first send).
+// controller method when Nest made the late call itself, and the first send). Each report is
+// printed as well, so that the run shows them.
 //   cd examples/nestjs && node --enable-source-maps --import tsx --test test/orders.e2e.test.mts
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
@@ -24,7 +25,13 @@ describe('orders (NestJS) under header-guard', () => {
   before(async () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
-    app.use(headerGuard({ onViolation: (violation) => void violations.push(violation) }));
+    // Each report is kept for the assertions and printed, as the guard's default logger would.
+    app.use(headerGuard({
+      onViolation: (violation) => {
+        violations.push(violation);
+        console.log(`${violation.message}\n`);
+      },
+    }));
     await app.init();
   });
   beforeEach(() => {
