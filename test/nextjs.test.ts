@@ -172,12 +172,8 @@ async function runCases(url: string, reports: string): Promise<Array<{ answer: R
   return results;
 }
 
-/**
- * Each case: the client's status, and exactly its one report naming both lines (or none). With
- * `adaptive` capture (the preload's default under `next start`), a route's first report names
- * the late call only, and says the first send was not captured.
- */
-function checkCases(dir: string, results: Array<{ answer: ReturnType<typeof answerOf>; reports: Report[] }>, adaptive = false): void {
+/** Each case: the client's status, and exactly its one report naming both lines (or none). */
+function checkCases(dir: string, results: Array<{ answer: ReturnType<typeof answerOf>; reports: Report[] }>): void {
   CASES.forEach((testCase, index) => {
     const { answer, reports } = results[index]!;
     assert.equal(answer.status, testCase.status, `${testCase.path}: ${answer.body.slice(0, 200)}`);
@@ -192,9 +188,7 @@ function checkCases(dir: string, results: Array<{ answer: ReturnType<typeof answ
     assert.equal(report.call, expected.call, testCase.path);
     const file = join(dir, expected.file);
     assert.deepEqual([report.offending?.file, report.offending?.line], [file, lineOf(expected.file, expected.late)], `${testCase.path}: the late call`);
-    if (adaptive) {
-      assert.equal(report.firstSent, undefined, `${testCase.path}: adaptive capture names no first send in a route's first report`);
-    } else if (expected.first !== undefined) {
+    if (expected.first !== undefined) {
       assert.deepEqual([report.firstSent?.file, report.firstSent?.line], [file, lineOf(expected.file, expected.first)], `${testCase.path}: the first send`);
     } else {
       assert.ok(report.firstSentCall !== undefined, `${testCase.path}: the first send is named`);
@@ -250,7 +244,7 @@ describe('examples/nextjs (Next.js 16, pages router, instrumentation.ts)', { tim
     const preloaded = await serve(dir, 'start', preloadReports, `--require ${join(dir, 'node_modules', 'header-guard', 'dist', 'register.js')}`);
     try {
       const results = await runCases(preloaded.url, preloadReports);
-      checkCases(dir, results, true);
+      checkCases(dir, results);
       results.forEach((result, index) => assert.deepEqual(result.answer, baseline[index]!.answer, `${CASES[index]!.path}: the same answer under the preload`));
     } finally {
       kill(preloaded.child);
