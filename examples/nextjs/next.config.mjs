@@ -1,5 +1,5 @@
-// header-guard is loaded by Node from node_modules, not bundled into the server: one copy for
-// the whole process, shared with the preload if there is one.
+// Optional: Node loads header-guard from node_modules instead of Next.js bundling it into the
+// instrumentation chunk (both work): one copy for the whole process, shared with a preload.
 /** @type {import('next').NextConfig} */
 const config = {
   serverExternalPackages: ['header-guard'],
