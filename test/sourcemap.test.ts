@@ -141,7 +141,8 @@ describe('broken and hostile maps leave the generated position', () => {
     }],
   ];
   for (const [name, make] of cases) {
-    it(name, () => {
+    const posixOnly = (name === 'a FIFO' || name === '/dev/zero') && process.platform === 'win32';
+    it(name, { skip: posixOnly && 'no FIFOs or /dev/zero on Windows' }, () => {
       const site = make();
       const started = performance.now();
       assert.deepEqual(originalSite(site), site);

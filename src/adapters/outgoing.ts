@@ -17,6 +17,7 @@ import { Guard } from '../guard.js';
 import { offByEnvironment, tellOff } from '../off-switch.js';
 import { resolveOptions } from '../options.js';
 import { captureStack, formatSite, isOwnFrame, isUserFrame, parseStack } from '../report/callsite.js';
+import { originalSite } from '../report/sourcemap.js';
 import { patchChain } from '../patch/prototypes.js';
 import type { Subject } from '../state.js';
 import type { HeaderGuardOptions } from '../types.js';
@@ -35,9 +36,9 @@ function requestLine(request: ClientRequest): string {
   return `${request.method} ${protocol}//${host}${shownPort}${path}`;
 }
 
-/** Where the request was made: the app's own frame, else the innermost one outside Node and the guard (a proxy library). */
+/** Where the request was made (at its original position, through source maps): the app's own frame, else the innermost one outside Node and the guard (a proxy library). Read only by a report. */
 function madeAt(stack: string): string | undefined {
-  const frames = parseStack(stack).filter((frame) => !isOwnFrame(frame) && !frame.file.startsWith('node:'));
+  const frames = parseStack(stack).map(originalSite).filter((frame) => !isOwnFrame(frame) && !frame.file.startsWith('node:'));
   const site = frames.find((frame) => isUserFrame(frame)) ?? frames[0];
   if (site === undefined) return undefined;
   return `${site.function === undefined ? '' : `${site.function} `}(${formatSite(site)})`;
