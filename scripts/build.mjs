@@ -28,6 +28,7 @@ const ENTRIES = [
   { name: 'adapters/koa', defaultExport: 'koaHeaderGuard' },
   { name: 'adapters/nest', defaultExport: 'HeaderGuardInterceptor' },
   { name: 'adapters/outgoing', defaultExport: 'guardOutgoingRequests' },
+  { name: 'next', defaultExport: 'guardNext' },
   { name: 'eslint/index', defaultExport: 'plugin' },
   { name: 'runners/node-test', names: [] },
   { name: 'runners/mocha', names: ['mochaHooks'] },

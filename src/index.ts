@@ -82,6 +82,7 @@ export { formatSite as formatCallSite } from './report/callsite.js';
 export type {
   BodyOnNoContentViolation,
   CallSite,
+  ChainedCall,
   ContentLengthMismatchViolation,
   DoubleSendViolation,
   DuplicateHeaderViolation,

@@ -86,12 +86,32 @@ export interface LateHeaderViolation extends LateCallViolation {
 export interface DoubleSendViolation extends LateCallViolation {
   kind: 'double-send';
   code: 'ERR_HTTP_HEADERS_SENT' | 'ERR_HEADER_GUARD_DOUBLE_SEND';
+  /** The earlier links of the same statement that were late too (`res.status(500)` of `res.status(500).json(x)`), reported here and not on their own. */
+  chained?: ChainedCall[];
+}
+
+/**
+ * An earlier link of a chained late call (`res.status(500)` in `res.status(500).json(x)`, Fastify's
+ * `reply.code(500)` in `reply.code(500).send()`), merged into the report of the call the chain
+ * ends in (one bug, one report). The client never saw it.
+ *
+ * @public
+ */
+export interface ChainedCall {
+  kind: 'late-status' | 'late-header';
+  /** The call as written, e.g. `res.status(500)`. */
+  call: string;
+  offending: CallSite;
+  /** For a late status: the status it asked for, which the client never sees. */
+  requestedStatus?: number;
 }
 
 /** `write()` or `end(data)` after the end. @public */
 export interface WriteAfterEndViolation extends LateCallViolation {
   kind: 'write-after-end';
   code: 'ERR_HEADER_GUARD_WRITE_AFTER_END';
+  /** The earlier links of the same statement that were late too (`res.status(500)` of `res.status(500).end(data)`). */
+  chained?: ChainedCall[];
 }
 
 /** `next()` after the response was sent. @public */

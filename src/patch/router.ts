@@ -8,17 +8,24 @@
 import { HeaderGuardError } from '../errors.js';
 import { flag, newErrorAfterSend } from '../report/flag.js';
 import { track } from '../report/surface.js';
-import { answered, type AnyFunction, type GuardedResponse, type ResponseState, hasOwn } from '../state.js';
+import { answered, handOver, takeBack, type AnyFunction, type GuardedResponse, type ResponseState, hasOwn } from '../state.js';
 import { kPatched, kState } from '../symbols.js';
 
 /** The guarded version of a router's `next`: reports next() and errors after the response was sent. */
 function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {
   if (state.rawNext === next && state.guardedNext !== undefined) return state.guardedNext;
   const guarded = function headerGuardNext(this: unknown, err?: unknown): unknown {
+    // Called from inside a body call that sent nothing (a response hook): not after the answer.
+    const handed = handOver(state);
     if (HeaderGuardError.isError(err)) track(state, err, err);
     else if (state.pending?.has(err) === true) track(state, err);
     else if (answered(state)) lateNext(state, guarded, err);
-    return next.apply(this, arguments as unknown as unknown[]);
+    if (handed === undefined) return next.apply(this, arguments as unknown as unknown[]);
+    try {
+      return next.apply(this, arguments as unknown as unknown[]);
+    } finally {
+      takeBack(state, handed);
+    }
   };
   state.rawNext = next;
   state.guardedNext = guarded;

@@ -108,6 +108,24 @@ export interface WrapSpec {
   file: string | undefined;
 }
 
+/**
+ * Compile a factory of wrappers for one method name and role: each call wraps one more function
+ * (a per-response wrapper a framework assigned, patch/instance.ts) without compiling again. Its
+ * frames are lines 1 to SOURCE_LINES of the guard's own file, as the prototypes' wrappers of
+ * Node's methods are.
+ */
+export function compileWrapperFactory(spec: Omit<WrapSpec, 'original' | 'file'>): (original: AnyFunction) => AnyFunction {
+  const name = /^[A-Za-z_$][\w$]*$/.test(spec.name) ? spec.name : 'guarded';
+  const beforeCall = spec.beforeWithArguments === undefined
+    ? 'before(state, this, wrapper, arguments.length, arguments[0], arguments[1])'
+    : 'before(state, this, wrapper, arguments)';
+  // One line, so that the factory's frames keep the lines of SOURCE.
+  const source = `return function (original) { ${SOURCE.replace('NAME', name).replace('BEFORE_CALL', beforeCall)} };`;
+  markOwnScript(OWN_FILE, SOURCE_LINES);
+  const factory = vm.compileFunction(source, ['kState', 'adopt', 'before', 'after', 'contain', 'containedValue'], { filename: OWN_FILE }) as (...parts: unknown[]) => (original: AnyFunction) => AnyFunction;
+  return factory(kState, spec.adopt, spec.beforeWithArguments ?? spec.before, spec.after, spec.contain, spec.containedValue);
+}
+
 /** Compile the wrapper of one method (once per prototype and method). */
 export function compileWrapper(spec: WrapSpec): AnyFunction {
   const name = /^[A-Za-z_$][\w$]*$/.test(spec.name) ? spec.name : 'guarded';
