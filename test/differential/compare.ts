@@ -53,7 +53,9 @@ export function lateSteps(program: Program, observation: Observation): LateStep[
       const direct = op.op === program.hook?.on || (op.op === 'sendObject' && program.hook?.on === 'send');
       const thrownUnrouted = program.hook?.does === 'throw' && direct
         && !observation.errorsSeen.some((seen) => seen.message === `program throw at step ${record.i}`);
-      if (headersSent && !thrownUnrouted) late.push({ i: record.i, kinds: LATE_KINDS, containable: false });
+      // A hook that answers itself sets a header (type), which Node throws for once the headers
+      // are out: containment contains it, and the step returns what its call returns.
+      if (headersSent && !thrownUnrouted) late.push({ i: record.i, kinds: LATE_KINDS, containable: program.hook?.does === 'answer' ? 'throw' : false });
     } else if (HEADER_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['late-header'], containable: 'throw' });
     else if ((op.op === 'status' || op.op === 'statusCode') && headersSent && op.code !== statusCode) late.push({ i: record.i, kinds: ['late-status'], containable: false });
     else if (BODY_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['double-send', 'late-header'], containable: ASYNC_BODY_OPS.has(op.op) ? false : 'throw' });
