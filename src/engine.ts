@@ -17,6 +17,7 @@ import type { koaHeaderGuard } from './adapters/koa.js';
 import { resolveOptions, withoutRegisterOptions } from './options.js';
 import { refuseUnsupportedRuntime } from './runtime.js';
 import { headerGuard } from './middleware.js';
+import { offByEnvironment, tellOff } from './off-switch.js';
 import { installPreload } from './preload.js';
 import { resetStats, stats } from './stats.js';
 import { kEngine, PROTOCOL } from './symbols.js';
@@ -107,10 +108,12 @@ function standAside(other: Engine): Engine {
 const registry = diagnosticsChannel.channel('header-guard:engine') as diagnosticsChannel.Channel & { [kEngine]?: Engine };
 
 /**
- * The engine this copy serves its users from: its own, or the first copy's; on a runtime the
- * guard cannot serve (runtime.ts), one that guards nothing, said once as a process warning.
+ * The engine this copy serves its users from: its own, or the first copy's; one that guards
+ * nothing when `HEADER_GUARD=off` (off-switch.ts, said once when first used), or on a runtime the
+ * guard cannot serve (runtime.ts, said once as a process warning).
  */
 function claim(): Engine {
+  if (offByEnvironment(process.env)) return passive(tellOff);
   if (refuseUnsupportedRuntime()) return passive(() => undefined);
   const existing = registry[kEngine];
   if (existing === undefined) {

@@ -8,8 +8,14 @@ import { kErrorBrand } from './symbols.js';
 import type { Violation } from './types.js';
 
 /**
- * The stable error codes of header-guard. `ERR_HTTP_HEADERS_SENT` is used where Node itself
- * would have thrown that code for the same call; every other violation has its own code.
+ * The stable error codes of header-guard: the `code` of each violation, of the
+ * {@link HeaderGuardError} that throw mode throws for it, and of the TypeError a bad option gets.
+ * `ERR_HTTP_HEADERS_SENT` is used where Node itself would have thrown that code for the same
+ * call; every other violation has its own code. Match on these, never on messages.
+ *
+ * ```ts
+ * onViolation(v) { if (v.code === ErrorCodes.LATE_STATUS) metrics.lateStatus.add(1); }
+ * ```
  *
  * @public
  */
@@ -36,6 +42,8 @@ export const ErrorCodes = {
   CONTENT_LENGTH_MISMATCH: 'ERR_HEADER_GUARD_CONTENT_LENGTH_MISMATCH',
   /** An option passed to `headerGuard()` (or an environment variable of the preload) is unknown or of the wrong type. */
   INVALID_OPTION: 'ERR_HEADER_GUARD_INVALID_OPTION',
+  /** A runner entry (`header-guard/mocha`, `/jest`, `/vitest`) was loaded by a version of its runner older than it can serve. */
+  RUNNER_VERSION: 'ERR_HEADER_GUARD_RUNNER_VERSION',
 } as const;
 
 /**
@@ -101,6 +109,16 @@ export class HeaderGuardError extends Error {
 export function invalidOption(message: string): TypeError {
   const error = new TypeError(`header-guard: ${message}`) as TypeError & { code: string };
   error.code = ErrorCodes.INVALID_OPTION;
+  return error;
+}
+
+/**
+ * A runner entry loaded by a runner older than it can serve: an Error with code
+ * ERR_HEADER_GUARD_RUNNER_VERSION, thrown at start-up (internal constructor).
+ */
+export function runnerTooOld(message: string): Error {
+  const error = new Error(`header-guard: ${message}`) as Error & { code: string };
+  error.code = ErrorCodes.RUNNER_VERSION;
   return error;
 }
 

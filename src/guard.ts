@@ -12,13 +12,16 @@ import type { ResolvedOptions } from './options.js';
 import { HangWatch } from './watch/hang.js';
 
 /**
- * Frames captured for the offending call, from the caller of the outermost response method on:
- * the user's call and its callers (the `frames` option), plus a few for library frames in
- * between. The earlier events of every response (first send, end) take only `frames`: they are
- * captured on every request in development, where one capture costs 2-4 µs in a real server
- * (more per frame), while the offending call is captured only when something is wrong.
+ * Frames captured beyond the `frames` the report shows, for every capture (the offending call and
+ * the earlier events: first send, end). A per-response wrapper between the user's call and the
+ * guarded method stands in front of the user's frame: compression's `res.end` adds two or three,
+ * Next.js's API helpers (`res.json()` -> sendJson -> sendData -> its setHeader and compression
+ * wrappers) about twelve, and a frame cut off is a site the report cannot name. The earlier events
+ * are captured on every request in development (capture 'always'), where the deeper capture costs
+ * a few µs a request (docs/bundlers.md has the measurement); production's adaptive capture takes
+ * none on a route until it has had a violation.
  */
-const EXTRA_FRAMES = 3;
+const EXTRA_FRAMES = 15;
 
 /** Most routes adaptive capture remembers as having had a violation; the oldest is forgotten first. */
 const MAX_HOT_ROUTES = 1000;
@@ -47,7 +50,7 @@ export class Guard {
     this.reporter = new Reporter(options);
     this.frames = { max: options.frames, ignore: options.ignore };
     this.stackLimit = options.frames + EXTRA_FRAMES;
-    this.recordLimit = options.frames;
+    this.recordLimit = options.frames + EXTRA_FRAMES;
     this.hangWatch = options.hangTimeoutMs > 0 ? new HangWatch(options.hangTimeoutMs) : undefined;
   }
 

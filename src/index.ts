@@ -61,7 +61,14 @@ export function stats(): HeaderGuardStats {
 }
 
 /**
- * Set every count of {@link stats} back to zero.
+ * Set every count of {@link stats} back to zero, for every guard in this process: between test
+ * cases, or after an exporter has read the counts. Nothing else is reset: the dedupe windows of
+ * the guards and the violations collected by `header-guard/testing` stay as they are.
+ *
+ * ```ts
+ * const { total } = stats();
+ * resetStats();   // stats().total is now 0
+ * ```
  *
  * @public
  */
@@ -75,6 +82,7 @@ export { formatSite as formatCallSite } from './report/callsite.js';
 export type {
   BodyOnNoContentViolation,
   CallSite,
+  ChainedCall,
   ContentLengthMismatchViolation,
   DoubleSendViolation,
   DuplicateHeaderViolation,

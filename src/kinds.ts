@@ -4,7 +4,7 @@
  */
 
 /**
- * Every violation kind, in the order the README lists them. `ViolationKind` is derived from it.
+ * Every violation kind, in the order the README and docs/reports.md list them. `ViolationKind` is derived from it.
  *
  * @public
  */

@@ -32,7 +32,10 @@ import type { HeaderGuardMiddleware, HeaderGuardOptions } from './types.js';
 export function headerGuard<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
   options?: HeaderGuardOptions<Req, Res>,
 ): HeaderGuardMiddleware<Req, Res> {
-  const guard = new Guard(resolveOptions(options));
+  const resolved = resolveOptions(options);
+  // enabled: false: a middleware that only passes the request on.
+  if (!resolved.enabled) return (_req, _res, next) => next();
+  const guard = new Guard(resolved);
   return function headerGuardMiddleware(req, res, next) {
     guardResponse(req, res, guard);
     reserveSlotsFor(req);

@@ -9,6 +9,7 @@ import type { HeaderGuardLogger, HeaderGuardOptions } from './types.js';
 
 /** Options after validation, with defaults filled in (internal). */
 export interface ResolvedOptions {
+  enabled: boolean;
   mode: 'log' | 'throw';
   contain: boolean;
   onViolation: HeaderGuardOptions['onViolation'];
@@ -26,13 +27,46 @@ export interface ResolvedOptions {
 }
 
 /** Every option `headerGuard()` takes (internal; the README's table is tested against it). */
-export const KNOWN_OPTIONS = ['mode', 'contain', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues', 'frames', 'ignore', 'codeFrame', 'hangTimeoutMs', 'trackHeaders', 'lint'] as const;
+export const KNOWN_OPTIONS = ['enabled', 'mode', 'contain', 'onViolation', 'logger', 'logOnly', 'capture', 'dedupeWindowMs', 'includeValues', 'frames', 'ignore', 'codeFrame', 'hangTimeoutMs', 'trackHeaders', 'lint'] as const;
 
 /** Describe a value for an error message without dumping it. */
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value) ?? String(value)}`;
+}
+
+/** The edit distance of two short strings (insertions, deletions, substitutions, transpositions). */
+function distance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0]!.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]!.push(best);
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** The known option an unknown name was most likely meant to be (case aside, at most two edits away), if any. */
+export function suggestOption(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const known of KNOWN_OPTIONS) {
+    const d = distance(name.toLowerCase(), known.toLowerCase());
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best;
 }
 
 /**
@@ -47,10 +81,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   for (const key of Object.keys(options)) {
     if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
-      throw invalidOption(`unknown option "${key}". Known options: ${KNOWN_OPTIONS.join(', ')}.`);
+      const suggestion = suggestOption(key);
+      throw invalidOption(suggestion === undefined
+        ? `unknown option "${key}". Known options: ${KNOWN_OPTIONS.join(', ')}.`
+        : `unknown option "${key}". Did you mean "${suggestion}"?`);
     }
   }
   const {
+    enabled = true,
     mode = 'log',
     contain = false,
     onViolation,
@@ -66,6 +104,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     trackHeaders = false,
     lint = false,
   } = options as HeaderGuardOptions;
+  if (typeof enabled !== 'boolean') {
+    throw invalidOption(`option "enabled" must be true or false, got ${kindOf(enabled)}.`);
+  }
   if (mode !== 'log' && mode !== 'throw') {
     throw invalidOption(`option "mode" must be 'log' or 'throw', got ${kindOf(mode)}.`);
   }
@@ -111,6 +152,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (typeof value !== 'boolean') throw invalidOption(`option "${name}" must be true or false, got ${kindOf(value)}.`);
   }
   return {
+    enabled,
     mode,
     contain,
     onViolation,
@@ -130,19 +172,21 @@ export function resolveOptions(options: unknown): ResolvedOptions {
 
 /** The environment variables the preload reads (register.ts). */
 export interface PreloadEnvironment {
+  NODE_ENV?: string | undefined;
   HEADER_GUARD_MODE?: string | undefined;
   HEADER_GUARD_LOG_ONLY?: string | undefined;
   HEADER_GUARD_CONTAIN?: string | undefined;
 }
 
 /**
- * The preload's options from its environment: `HEADER_GUARD_MODE` (`throw`, the default, or
- * `log`; case and surrounding spaces do not matter, empty means the default),
+ * The preload's options from its environment: `HEADER_GUARD_MODE` (`log` or `throw`; case and
+ * surrounding spaces do not matter; unset or empty means `throw` when `NODE_ENV` is `test` and
+ * `log` otherwise, so that loading the preload into an app never crashes it unless asked),
  * `HEADER_GUARD_LOG_ONLY` (comma-separated kinds) and `HEADER_GUARD_CONTAIN` (`1`/`true` or
  * `0`/`false`). A bad value throws the same TypeError a bad option does (internal).
  */
 export function optionsFromEnvironment(env: PreloadEnvironment): HeaderGuardOptions {
-  const mode = (env.HEADER_GUARD_MODE ?? '').trim().toLowerCase() || 'throw';
+  const mode = (env.HEADER_GUARD_MODE ?? '').trim().toLowerCase() || (env.NODE_ENV === 'test' ? 'throw' : 'log');
   if (mode !== 'throw' && mode !== 'log') {
     throw invalidOption(`HEADER_GUARD_MODE must be 'throw' or 'log', got ${JSON.stringify(env.HEADER_GUARD_MODE)}.`);
   }

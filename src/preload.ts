@@ -49,7 +49,9 @@ let installed: Guard | undefined;
  */
 export function installPreload(options: HeaderGuardOptions): void {
   if (installed !== undefined) return;
-  const guard = new Guard(resolveOptions(options));
+  const resolved = resolveOptions(options);
+  if (!resolved.enabled) return;
+  const guard = new Guard(resolved);
   installed = guard;
   // Node's own methods are wrapped now, so that responses no server announces can be adopted.
   patchChain(http.ServerResponse.prototype);

@@ -8,7 +8,11 @@
  * ```
  *
  * Environment (read once, at load; a bad value stops start-up with a TypeError naming it):
- * - `HEADER_GUARD_MODE`: `throw` (default) or `log` (case-insensitive; empty means the default).
+ * - `HEADER_GUARD_MODE`: `log` or `throw` (case-insensitive). Unset or empty: `throw` when
+ *   `NODE_ENV` is `test` (a test run: a late call fails it), `log` otherwise (an app the preload
+ *   is tried on keeps serving: reports only).
+ * - `HEADER_GUARD`: `off` (or `0`, `false`) guards nothing: every response passes through
+ *   untouched, said once on stderr.
  * - `HEADER_GUARD_LOG_ONLY`: comma-separated violation kinds that are only logged, never thrown
  *   (for suites that call `next()` or throw after answering on purpose).
  * - `HEADER_GUARD_CONTAIN`: `1` to contain late calls that would crash the process (the `contain` option).

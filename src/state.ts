@@ -289,6 +289,48 @@ export function noteFlush(state: ResponseState, fn: AnyFunction): void {
   if (state.tracing) traceEvent(state, 'headers sent', state.sent);
 }
 
+/** What a body call in progress set aside while the router's next() ran inside it (handOver, takeBack). */
+export interface HandedOver {
+  depth: number;
+  bodyDepth: number;
+  bodyRecord: SendRecord;
+  outerFn: AnyFunction | undefined;
+  outerName: string;
+  outerStatus: number | undefined;
+}
+
+/**
+ * A body call that has flushed nothing calls the router's next() (a response hook: `res.json`
+ * replaced on the response by middleware that calls `next(err)` for a body it rejects). That body
+ * call has not answered: it handed the response to the router. Its claim is dropped, and the
+ * calls the router's handlers make from here on are their own outermost calls (an error handler's
+ * answer is then the first send, with its own site). Undefined when no such body call runs: a
+ * reported late body call (quiet) or one whose headers went out keeps everything as it is.
+ */
+export function handOver(state: ResponseState): HandedOver | undefined {
+  const bodyRecord = state.bodyRecord;
+  if (bodyRecord === undefined || state.bodyDepth === 0 || state.quiet > 0 || headersSent(state.res)) return undefined;
+  if (state.claim !== undefined && state.claim !== bodyRecord) return undefined;
+  const handed: HandedOver = { depth: state.depth, bodyDepth: state.bodyDepth, bodyRecord, outerFn: state.outerFn, outerName: state.outerName, outerStatus: state.outerStatus };
+  state.claim = undefined;
+  state.bodyRecord = undefined;
+  state.bodyDepth = 0;
+  state.depth = 0;
+  if (state.timeline !== undefined) note(state, `${recordCall(bodyRecord)} passed the response to next() before sending anything`);
+  if (state.tracing) traceEvent(state, 'handed to next() unsent', bodyRecord);
+  return handed;
+}
+
+/** The router's next() returned into the body call that handed the response over: that call runs on as before (its claim stays dropped). */
+export function takeBack(state: ResponseState, handed: HandedOver): void {
+  state.depth = handed.depth;
+  state.bodyDepth = handed.bodyDepth;
+  state.bodyRecord = handed.bodyRecord;
+  state.outerFn = handed.outerFn;
+  state.outerName = handed.outerName;
+  state.outerStatus = handed.outerStatus;
+}
+
 /** Release an async body call's claim when it calls back (done, or failed before sending). */
 export function release(state: ResponseState, claim: SendRecord): void {
   if (state.claim !== claim) return;

@@ -36,10 +36,8 @@ export function count(violation: Violation): void {
 }
 
 /**
- * Violation counts of every guard in this process, per kind and per route: a snapshot, safe to
- * serialise (e.g. on a health or metrics endpoint).
- *
- * @public
+ * The snapshot behind `stats()` of index.ts (internal: reached through the engine, so that
+ * copies of header-guard in one process share one count).
  */
 export function stats(): HeaderGuardStats {
   const routes: HeaderGuardStats['byRoute'] = {};
@@ -48,9 +46,7 @@ export function stats(): HeaderGuardStats {
 }
 
 /**
- * Set every count back to zero.
- *
- * @public
+ * Set every count back to zero (internal: `resetStats()` of index.ts, through the engine).
  */
 export function resetStats(): void {
   total = 0;

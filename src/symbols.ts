@@ -24,6 +24,8 @@ export const kAnswer: unique symbol = Symbol.for(`header-guard.koa-answer@${PROT
 export const kMixed: unique symbol = Symbol.for(`header-guard.koa-mixed@${PROTOCOL}`);
 /** Marks prototypes, apps and router Layer prototypes already patched. */
 export const kPatched: unique symbol = Symbol.for(`header-guard.patched@${PROTOCOL}`);
+/** On a response: the functions assigned to it over guarded methods, by name (patch/instance.ts). */
+export const kAssigned: unique symbol = Symbol.for(`header-guard.assigned@${PROTOCOL}`);
 /** Where the process-wide engine is published (engine.ts). */
 export const kEngine: unique symbol = Symbol.for('header-guard.engine');
 /** Brands a HeaderGuardError of any copy, for `instanceof` across copies. */

@@ -86,12 +86,32 @@ export interface LateHeaderViolation extends LateCallViolation {
 export interface DoubleSendViolation extends LateCallViolation {
   kind: 'double-send';
   code: 'ERR_HTTP_HEADERS_SENT' | 'ERR_HEADER_GUARD_DOUBLE_SEND';
+  /** The earlier links of the same statement that were late too (`res.status(500)` of `res.status(500).json(x)`), reported here and not on their own. */
+  chained?: ChainedCall[];
+}
+
+/**
+ * An earlier link of a chained late call (`res.status(500)` in `res.status(500).json(x)`, Fastify's
+ * `reply.code(500)` in `reply.code(500).send()`), merged into the report of the call the chain
+ * ends in (one bug, one report). The client never saw it.
+ *
+ * @public
+ */
+export interface ChainedCall {
+  kind: 'late-status' | 'late-header';
+  /** The call as written, e.g. `res.status(500)`. */
+  call: string;
+  offending: CallSite;
+  /** For a late status: the status it asked for, which the client never sees. */
+  requestedStatus?: number;
 }
 
 /** `write()` or `end(data)` after the end. @public */
 export interface WriteAfterEndViolation extends LateCallViolation {
   kind: 'write-after-end';
   code: 'ERR_HEADER_GUARD_WRITE_AFTER_END';
+  /** The earlier links of the same statement that were late too (`res.status(500)` of `res.status(500).end(data)`). */
+  chained?: ChainedCall[];
 }
 
 /** `next()` after the response was sent. @public */
@@ -191,6 +211,13 @@ export interface HeaderGuardLogger {
  */
 export interface HeaderGuardOptions<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> {
   /**
+   * `false`: this guard watches nothing; every response passes through untouched (the middleware
+   * only calls `next()`). The other options are still checked. For the whole process, set the
+   * environment variable `HEADER_GUARD=off` instead (docs/production.md, "Turning it off").
+   * Default: true.
+   */
+  enabled?: boolean;
+  /**
    * `'log'` (default): only observe. The late call runs exactly as it would without the guard
    * (Node's own throws included); the guard adds a report, written before Node's throw.
    * `'throw'`: the late call throws a {@link HeaderGuardError} instead of running (after
@@ -198,15 +225,18 @@ export interface HeaderGuardOptions<Req extends IncomingMessage = IncomingMessag
    */
   mode?: 'log' | 'throw';
   /**
-   * Contain the late calls that would take the process down (README, "Containment"): Node's
+   * Contain the late calls that would take the process down (docs/log-contract.md, "Containment"): Node's
    * ERR_HTTP_HEADERS_SENT from a reported call is not thrown (the call returns as the method
    * does, and an unfinished response has its connection closed), and the 'error' event of a
    * write after the end is absorbed. Nothing else changes. Default: false.
    */
   contain?: boolean;
   /**
-   * Called for every violation, in every mode. When given, the guard writes no log line of its own.
-   * An exception it throws is caught and reported once; it never reaches the response.
+   * Called with each report, in every mode, instead of the guard's own log line: every violation
+   * that is thrown (just before the throw), and of the others the first of each violation (kind
+   * and both sites) per `dedupeWindowMs` window, which is every one when the window is 0 (the
+   * default outside production). An exception it throws is caught and reported once; it never
+   * reaches the response.
    */
   onViolation?: (violation: Violation, req: Req, res: Res) => void;
   /** Where the default report goes: anything with `warn` (and optionally `error`, which gets a throwing `onViolation`'s failure). Default: stderr. */

@@ -81,4 +81,15 @@ describe('user frames', () => {
     assert.equal(formatSite({ file: join(process.cwd(), 'src', 'app.ts'), line: 3, column: 7 }), join('src', 'app.ts') + ':3:7');
     assert.equal(formatSite({ file: '/elsewhere/app.ts', line: 3, column: 7 }), '/elsewhere/app.ts:3:7');
   });
+
+  it('prints a package file from its nearest node_modules, inside the working directory or not', () => {
+    const cases: Array<[string, string]> = [
+      [join(process.cwd(), 'node_modules', 'express', 'lib', 'response.js'), join('node_modules', 'express', 'lib', 'response.js')],
+      ['/elsewhere/node_modules/router/index.js', 'node_modules/router/index.js'],
+      ['/elsewhere/node_modules/a/node_modules/@scope/b/lib/x.js', 'node_modules/@scope/b/lib/x.js'],
+      ['C:\\app\\node_modules\\router\\index.js', 'node_modules\\router\\index.js'],
+      ['node:internal/timers', 'node:internal/timers'],
+    ];
+    for (const [file, shown] of cases) assert.equal(formatSite({ file, line: 1, column: 2 }), `${shown}:1:2`);
+  });
 });

@@ -40,6 +40,9 @@ describe('TypeScript compiled by tsc, with source maps', () => {
     ['CommonJS, process.setSourceMapsEnabled(true)', [join(out, 'cjs', 'enable.cjs')]],
     ['ESM, --enable-source-maps', ['--enable-source-maps', join(out, 'esm', 'app.js')]],
     ['ESM, process.setSourceMapsEnabled(true)', [join(out, 'esm', 'enable.mjs')]],
+    // Without the flag the guard reads the map itself (report/sourcemap.ts).
+    ['CommonJS, no flag', [join(out, 'cjs', 'app.js')]],
+    ['ESM, no flag', [join(out, 'esm', 'app.js')]],
   ];
   for (const [name, args] of cases) {
     it(`${name}: every site is the .ts position, across awaits`, () => {
@@ -57,10 +60,12 @@ describe('TypeScript compiled by tsc, with source maps', () => {
     });
   }
 
-  it('without source maps, the compiled positions are what Node knows', () => {
-    const child = spawnSync(process.execPath, [join(out, 'cjs', 'app.js')], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  it('without a source map, the compiled positions are what the report names', () => {
+    const compiled = readFileSync(join(out, 'cjs', 'app.js'), 'utf8');
+    writeFileSync(join(out, 'cjs', 'nomap.js'), compiled.replace(/\/\/# sourceMappingURL=.*$/m, ''));
+    const child = spawnSync(process.execPath, [join(out, 'cjs', 'nomap.js')], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     assert.equal(child.status, 0, child.stderr);
-    assert.match(child.stderr, /\.tmp\/sourcemap-\d+\/cjs\/app\.js:\d+:\d+/);
+    assert.match(child.stderr, /\.tmp\/sourcemap-\d+\/cjs\/nomap\.js:\d+:\d+/);
   });
 });
 

@@ -1,8 +1,11 @@
-// The runnable examples in examples/ do what README says they do.
+// The runnable examples in examples/ print what the README and docs/ say they print, run as
+// documented (`node --import tsx examples/<name>/...` after `npm run build`), importing the
+// package by its name as a user would: `header-guard`, `header-guard/koa`, ... resolve to dist/
+// through package.json's exports.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { describe, it } from 'node:test';
 
 const ROOT = join(__dirname, '..');
@@ -53,5 +56,41 @@ describe('examples/typescript', () => {
     assert.ok(child.stderr.includes(`at examples/typescript/src/app.ts:${line('res.json(user)')}:`), child.stderr);
     assert.ok(child.stderr.includes(`at examples/typescript/src/app.ts:${line("res.status(404)")}:`), child.stderr);
     assert.ok(!child.stderr.includes('dist/app.js'), child.stderr);
+  });
+});
+
+describe('examples/fastify', () => {
+  it('reports the returned value after reply.send() and the late reply.code(), naming both lines', () => {
+    const { stdout, stderr } = runExample('examples/fastify/app.ts');
+    assert.match(stdout, /client: \/profile -> 401 \{"error":"login first"\}\nclient: \/export -> 200 \{"started":true\}/);
+    assert.match(stderr, /the handler returned a value after reply\.send\(\) answered[^\n]*\[ERR_HEADER_GUARD_DOUBLE_SEND\]\n  late call: return <value>[^\n]*\n[^\n]*\n  sent and ended by reply\.send\(\), [\d.]+ ms earlier:\n\s+at requireUser \(examples\/fastify\/app\.ts:\d+:\d+\)/);
+    assert.match(stderr, /reply\.code\(500\) was called after the response headers were sent[^\n]*\[ERR_HEADER_GUARD_LATE_STATUS\]\n  late call: reply\.code\(500\)\n\s+at Timeout\._onTimeout \(examples\/fastify\/app\.ts:\d+:\d+\)\n  sent and ended by reply\.send\(\), [\d.]+ ms earlier:\n\s+at [^\n]*\(examples\/fastify\/app\.ts:\d+:\d+\)/);
+  });
+});
+
+describe('examples/koa', () => {
+  it('reports the late ctx.status = and ctx.set() from an un-awaited promise, naming both lines', () => {
+    const { stdout, stderr } = runExample('examples/koa/app.ts');
+    assert.match(stdout, /^client got 200 \{"id":1,"name":"Ada"\}$/m);
+    assert.match(stderr, /ctx\.status = 201 was called after the response headers were sent[^\n]*\[ERR_HEADER_GUARD_LATE_STATUS\]\n  late call: ctx\.status = 201\n\s+at examples\/koa\/app\.ts:\d+:\d+\n  sent and ended by ctx\.body =, [\d.]+ ms earlier:\n\s+at examples\/koa\/app\.ts:\d+:\d+/);
+    assert.match(stderr, /ctx\.set\('X-Audit'\) was called after the response headers were sent[^\n]*\[ERR_HTTP_HEADERS_SENT\]\n  late call: ctx\.set\('X-Audit'\)\n\s+at examples\/koa\/app\.ts:\d+:\d+/);
+  });
+});
+
+describe('examples import the package by its name, as a user does', () => {
+  it('no example imports the source tree; each import of header-guard is one of its documented entries', () => {
+    const entries = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports)
+      .map((entry) => (entry === '.' ? 'header-guard' : `header-guard/${entry.slice(2)}`));
+    const files = readdirSync(join(ROOT, 'examples'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => /\.(ts|mts|js|mjs|cjs)$/.test(file) && !/(^|\/)(node_modules|dist)\//.test(file));
+    assert.ok(files.length > 20, files.join(', '));
+    for (const file of files) {
+      const text = readFileSync(join(ROOT, 'examples', file), 'utf8');
+      for (const [, relative] of text.matchAll(/(?:from |import |require\()'(\.{1,2}\/[^']*)'/g)) {
+        const target = join(ROOT, 'examples', dirname(file), relative as string);
+        assert.ok(target.startsWith(join(ROOT, 'examples') + sep), `${file} imports ${relative}, outside examples/`);
+      }
+      for (const [, name] of text.matchAll(/(?:from |require\(|setupFiles(?:AfterEnv)?: \[|require: \[)'(header-guard[^']*)'/g)) assert.ok(entries.includes(name as string), `${file}: ${name}`);
+    }
   });
 });

@@ -18,6 +18,15 @@ describe('NestJS', () => {
     assert.equal(child.status, 0, child.stdout + child.stderr);
     assert.match(child.stdout, /pass 5/);
     assert.match(child.stdout, /fail 0/);
+    // The command docs/nestjs.md gives prints the six reports it shows, each naming the method
+    // (the filter's res.status(500).json() is one statement, one report).
+    const reports = child.stdout.split(/^(?=header-guard: )/m).filter((part) => part.startsWith('header-guard: '));
+    assert.equal(reports.length, 6, child.stdout);
+    for (const method of ['summary', 'findOne', 'secret', 'exportCsv', 'exportCsv', 'receipt']) {
+      const report = reports.shift() ?? '';
+      assert.match(report, new RegExp(`handled by OrdersController\\.${method} \\(src/orders\\.controller\\.mts:\\d+\\)`), report);
+      assert.match(report, /(sent and ended|first sent) by res\.(json|write)\(\), [\d.]+ ms earlier:\n\s+at \w+\.\w+ \(src\/[\w.]+\.mts:\d+:\d+\)/, report);
+    }
   });
 
   it('an Express-only app loads neither Nest nor rxjs nor the adapters', () => {

@@ -19,7 +19,12 @@ describe('options', () => {
     [{ onViolation: 'log' }, /option "onViolation" must be a function/],
     [{ logger: {} }, /option "logger" must have a warn\(message\) method/],
     [{ logger: { warn() {}, error: 1 } }, /option "logger" has an "error" that is not a function/],
-    [{ mdoe: 'throw' }, /unknown option "mdoe"\. Known options: mode, contain, onViolation, logger, /],
+    [{ mdoe: 'throw' }, /unknown option "mdoe"\. Did you mean "mode"\?/],
+    [{ frame: 5 }, /unknown option "frame"\. Did you mean "frames"\?/],
+    [{ includevalues: true }, /unknown option "includevalues"\. Did you mean "includeValues"\?/],
+    [{ dedupeWindow: 10 }, /unknown option "dedupeWindow"\. Did you mean "dedupeWindowMs"\?/],
+    [{ verbose: true }, /unknown option "verbose"\. Known options: enabled, mode, contain, /],
+    [{ enabled: 'no' }, /option "enabled" must be true or false, got string "no"/],
   ];
   for (const [options, message] of bad) {
     it(`rejects ${JSON.stringify(options)} when headerGuard() is called`, () => {
@@ -49,12 +54,12 @@ describe('options', () => {
     }
   }
 
-  it('defaults by NODE_ENV, as the README tables say', () => {
+  it('defaults by NODE_ENV, as the README options table and docs/production.md say', () => {
     const production = defaultsUnder('production');
     assert.deepEqual([production.mode, production.contain, production.capture, production.dedupeWindowMs, production.hangTimeoutMs, production.codeFrame], ['log', false, 'adaptive', 60_000, 0, false]);
     const development = defaultsUnder(undefined);
     assert.deepEqual([development.mode, development.contain, development.capture, development.dedupeWindowMs, development.hangTimeoutMs], ['log', false, 'always', 0, 30_000]);
-    assert.deepEqual([development.frames, development.includeValues, development.trackHeaders, development.lint], [3, false, false, false]);
+    assert.deepEqual([development.frames, development.includeValues, development.trackHeaders, development.lint, development.enabled], [3, false, false, false, true]);
   });
 
   it('hangTimeoutMs: 0 means no hang watch at all, not the default', () => {

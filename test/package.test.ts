@@ -14,6 +14,7 @@ const work = mkdtempSync(join(tmpdir(), 'header-guard-package-'));
 const consumer = join(work, 'consumer');
 let tarball = '';
 let koaPulledByExpressInstall = true;
+let eslintPulledByExpressInstall = true;
 
 const versionOf = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -32,13 +33,16 @@ describe('the npm package', () => {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, `express@${versionOf('express')}`, `@types/express@${versionOf('@types/express')}`, `@types/node@${versionOf('@types/node')}`, `fastify@${versionOf('fastify')}`], { cwd: consumer, encoding: 'utf8', timeout: 180_000 });
     // Koa is an optional peer: an Express (and Fastify) install pulls nothing of it.
     koaPulledByExpressInstall = existsSync(join(consumer, 'node_modules', 'koa'));
+    // ESLint too: header-guard/eslint's rules are plain objects that never load it.
+    eslintPulledByExpressInstall = existsSync(join(consumer, 'node_modules', 'eslint'));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `koa@${versionOf('koa')}`, `@types/koa@${versionOf('@types/koa')}`], { cwd: consumer, encoding: 'utf8', timeout: 180_000 });
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('holds only the build, the README, the LICENSE and the CHANGELOG', () => {
+  it('holds only the build, the docs pages, the README, the LICENSE and the CHANGELOG', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
-    for (const file of files) assert.match(file, /^package\/(dist\/.+\.(js|mjs|d\.ts|d\.mts)|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/, file);
+    for (const file of files) assert.match(file, /^package\/(dist\/.+\.(js|mjs|d\.ts|d\.mts)|docs\/[\w/-]+\.md|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/, file);
+    assert.ok(files.includes('package/docs/rules/no-late-response.md'));
     assert.ok(files.includes('package/dist/register.mjs'));
   });
 
@@ -116,9 +120,21 @@ const server = app.listen(0, '127.0.0.1', async () => {
   console.log('ok');
 });`;
     writeFileSync(join(consumer, 'koa.cjs'), koaApp("const Koa = require('koa');\nconst { koaHeaderGuard } = require('header-guard/koa');"));
-    writeFileSync(join(consumer, 'koa.mjs'), koaApp("import Koa from 'koa';\nimport { koaHeaderGuard } from 'header-guard/koa';"));
+    writeFileSync(join(consumer, 'koa.mjs'), koaApp("import Koa from 'koa';\nimport koaHeaderGuard, { koaHeaderGuard as named } from 'header-guard/koa';\nif (named !== koaHeaderGuard) throw new Error('default export is not koaHeaderGuard');"));
     assert.equal(node(['koa.cjs']).trim(), 'ok');
     assert.equal(node(['koa.mjs']).trim(), 'ok');
+  });
+
+  it('has header-guard/eslint from CommonJS and ESM (the plugin, its recommended config), and an Express install pulls no ESLint', () => {
+    assert.equal(eslintPulledByExpressInstall, false);
+    // The rule's docs link is a file URL to its page, shipped in the package.
+    const check = "if (typeof plugin.rules['no-late-response'].create !== 'function' || plugin.configs.recommended.plugins['header-guard'] !== plugin) process.exit(1);\n" +
+      "const page = require('node:url').fileURLToPath(plugin.rules['no-late-response'].meta.docs.url);\n" +
+      "if (!page.includes('node_modules') || !require('node:fs').readFileSync(page, 'utf8').startsWith('# ')) process.exit(2);\nconsole.log('ok');";
+    writeFileSync(join(consumer, 'eslint-plugin.cjs'), `const plugin = require('header-guard/eslint').default;\n${check}`);
+    writeFileSync(join(consumer, 'eslint-plugin.mjs'), `import plugin from 'header-guard/eslint';\nimport { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${check}`);
+    assert.equal(node(['eslint-plugin.cjs']).trim(), 'ok');
+    assert.equal(node(['eslint-plugin.mjs']).trim(), 'ok');
   });
 
   it('preloads with --require and --import', () => {

@@ -91,6 +91,35 @@ describe('dedupe', () => {
   });
 });
 
+describe('onViolation under dedupe (docs/production.md, "When onViolation is called")', () => {
+  /** An app whose handler makes the same late status on every request, and catches what it throws. */
+  function lateStatusApp(options: HeaderGuardOptions) {
+    const app = express();
+    app.use(headerGuard(options));
+    app.get('/', (req, res) => {
+      res.send('ok');
+      try {
+        res.status(500);
+      } catch {
+        // throw mode: the HeaderGuardError, kept by the app
+      }
+    });
+    return app;
+  }
+
+  it('throw mode: every thrown violation reaches onViolation, repeats included', async () => {
+    const { violations, onViolation } = collector();
+    await hit(lateStatusApp({ mode: 'throw', dedupeWindowMs: 60_000, onViolation }), ['/', '/', '/']);
+    assert.equal(violations.length, 3);
+  });
+
+  it('throw mode, a logOnly kind: not thrown, so deduplicated like log mode', async () => {
+    const { violations, onViolation } = collector();
+    await hit(lateStatusApp({ mode: 'throw', logOnly: ['late-status'], dedupeWindowMs: 60_000, onViolation }), ['/', '/', '/']);
+    assert.equal(violations.length, 1);
+  });
+});
+
 describe('redaction', () => {
   it('never prints header values, cookie values or query strings by default', async () => {
     const { violations, onViolation } = collector();
@@ -99,6 +128,23 @@ describe('redaction', () => {
     assert.equal(violation.call, "res.set('x-token')");
     assert.equal(violation.path, '/users/1');
     assert.ok(!/secret/.test(violation.message), violation.message);
+  });
+
+  it("prints a body call's argument only with includeValues: true, shortened to 100 characters", async () => {
+    const shown: string[] = [];
+    for (const includeValues of [false, true]) {
+      const { violations, onViolation } = collector();
+      const app = express();
+      app.use(headerGuard({ onViolation, includeValues }));
+      app.get('/', (req, res) => {
+        res.send('first');
+        res.send(`body-secret ${'x'.repeat(300)}`);
+      });
+      await hit(app as ReturnType<typeof buggyApp>, ['/']);
+      shown.push(violations[0]?.call ?? '');
+    }
+    assert.equal(shown[0], 'res.send()');
+    assert.equal(shown[1], `res.send('body-secret ${'x'.repeat(100 - "'body-secret ".length)}…)`);
   });
 
   it('prints them with includeValues: true', async () => {

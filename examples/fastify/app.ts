@@ -2,7 +2,7 @@
 // each reported with the late line and the line that answered. Run:
 //   npm run build && node --import tsx examples/fastify/app.ts
 import Fastify from 'fastify';
-import headerGuardPlugin from '../../src/adapters/fastify.js';
+import headerGuardPlugin from 'header-guard/fastify';
 
 function requireUser(request: { headers: Record<string, unknown> }, reply: { code(status: number): { send(body: unknown): unknown } }): void {
   if (request.headers['x-user'] === undefined) reply.code(401).send({ error: 'login first' });

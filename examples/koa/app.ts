@@ -2,7 +2,7 @@
 // promise nobody awaited (koa#1137). Koa ignores both silently; the guard names both lines.
 // Run: npm run build && node --import tsx examples/koa/app.ts
 import Koa from 'koa';
-import { koaHeaderGuard } from '../../src/adapters/koa.js';
+import { koaHeaderGuard } from 'header-guard/koa';
 
 const app = new Koa();
 app.use(koaHeaderGuard());

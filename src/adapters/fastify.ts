@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyPluginCallback, RouteOptions } from 'fasti
 import { guardResponse } from '../attach.js';
 import { engine } from '../engine.js';
 import { Guard } from '../guard.js';
-import { resolveOptions, withoutRegisterOptions } from '../options.js';
+import { resolveOptions, withoutRegisterOptions, type ResolvedOptions } from '../options.js';
 import { kReplyGuard, kState } from '../symbols.js';
 import type { GuardedResponse } from '../state.js';
 import type { HeaderGuardOptions } from '../types.js';
@@ -62,14 +62,15 @@ export const headerGuardPlugin: FastifyPluginCallback<HeaderGuardFastifyOptions>
     served(fastify, options, done);
     return;
   }
-  let guard: Guard;
+  let resolved: ResolvedOptions;
   try {
-    guard = new Guard(resolveOptions(guardOptions(options)));
+    resolved = resolveOptions(guardOptions(options));
   } catch (error) {
     done(error as Error);
     return;
   }
-  addHooks(fastify, guard);
+  // enabled: false: a plugin that adds no hook.
+  if (resolved.enabled) addHooks(fastify, new Guard(resolved));
   done();
 };
 

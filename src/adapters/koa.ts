@@ -92,7 +92,10 @@ export function koaHeaderGuard(options?: HeaderGuardOptions<IncomingMessage, Ser
   // The process's engine serves the middleware (engine.ts): another copy's, or one that guards nothing.
   const served = engine.koaHeaderGuard;
   if (served !== undefined && served !== koaHeaderGuard) return served(options);
-  const guard = new Guard(resolveOptions(options));
+  const resolved = resolveOptions(options);
+  // enabled: false: a middleware that only passes the context on.
+  if (!resolved.enabled) return (_ctx, next) => next().then(() => undefined);
+  const guard = new Guard(resolved);
   return function koaHeaderGuardMiddleware(ctx, next) {
     const res = ctx.res as GuardedResponse;
     guardResponse(ctx.req, res, guard);
@@ -191,3 +194,5 @@ function failed(state: ResponseState, error: unknown): void {
     state.quiet--;
   }
 }
+
+export default koaHeaderGuard;

@@ -87,3 +87,5 @@ export class HeaderGuardInterceptor {
     );
   }
 }
+
+export default HeaderGuardInterceptor;

@@ -14,8 +14,10 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import { adoptOutgoingRequests } from '../attach.js';
 import { Guard } from '../guard.js';
+import { offByEnvironment, tellOff } from '../off-switch.js';
 import { resolveOptions } from '../options.js';
 import { captureStack, formatSite, isOwnFrame, isUserFrame, parseStack } from '../report/callsite.js';
+import { originalSite } from '../report/sourcemap.js';
 import { patchChain } from '../patch/prototypes.js';
 import type { Subject } from '../state.js';
 import type { HeaderGuardOptions } from '../types.js';
@@ -34,9 +36,9 @@ function requestLine(request: ClientRequest): string {
   return `${request.method} ${protocol}//${host}${shownPort}${path}`;
 }
 
-/** Where the request was made: the app's own frame, else the innermost one outside Node and the guard (a proxy library). */
+/** Where the request was made (at its original position, through source maps): the app's own frame, else the innermost one outside Node and the guard (a proxy library). Read only by a report. */
 function madeAt(stack: string): string | undefined {
-  const frames = parseStack(stack).filter((frame) => !isOwnFrame(frame) && !frame.file.startsWith('node:'));
+  const frames = parseStack(stack).map(originalSite).filter((frame) => !isOwnFrame(frame) && !frame.file.startsWith('node:'));
   const site = frames.find((frame) => isUserFrame(frame)) ?? frames[0];
   if (site === undefined) return undefined;
   return `${site.function === undefined ? '' : `${site.function} `}(${formatSite(site)})`;
@@ -93,8 +95,17 @@ function describe(request: ClientRequest): { subject: Subject; req: IncomingMess
  * @public
  */
 export function guardOutgoingRequests(options: HeaderGuardOptions = {}): () => void {
-  const guard = new Guard(resolveOptions({ capture: 'always', ...options }));
+  const resolved = resolveOptions({ capture: 'always', ...options });
+  // Off for this call (enabled: false) or for the process (HEADER_GUARD=off): nothing to stop.
+  if (!resolved.enabled) return () => undefined;
+  if (offByEnvironment(process.env)) {
+    tellOff();
+    return () => undefined;
+  }
+  const guard = new Guard(resolved);
   patchChain(http.ClientRequest.prototype);
   adoptOutgoingRequests({ guard, describe });
   return () => adoptOutgoingRequests(undefined);
 }
+
+export default guardOutgoingRequests;

@@ -15,11 +15,12 @@ import { ARGS, BODY, CONTAIN, OUTER, PASS, QUIET, RUN, type After, type Before, 
  * on, quiet) when it is not. Returns the step bits, or undefined when the call is a claim whose
  * `claimed` callback decided to leave it unclaimed.
  */
-function startBody(state: ResponseState, self: GuardedResponse, wrapper: AnyFunction, name: string, status: unknown, args: ArrayLike<unknown>, claimed?: (claim: SendRecord) => number | undefined): number {
+function startBody(state: ResponseState, self: GuardedResponse, wrapper: AnyFunction, name: string, assigned: boolean, status: unknown, args: ArrayLike<unknown>, claimed?: (claim: SendRecord) => number | undefined): number {
   let step = RUN | BODY;
   const code = typeof status === 'number' ? status : undefined;
   if (state.quiet === 0 && answered(state)) {
-    const verdict = flag(state, 'double-send', describeCall(name, args, includeValues(state)), wrapper, { nodeWouldThrow: headersSent(self) });
+    // A function assigned to the response may drop the call (patch/instance.ts): Node's throw is then not known.
+    const verdict = flag(state, 'double-send', describeCall(name, args, includeValues(state)), wrapper, { nodeWouldThrow: assigned ? undefined : headersSent(self) });
     state.quiet++;
     step |= QUIET | (verdict === true ? CONTAIN : 0);
     state.bodyRecord = record(state, wrapper, name, code);
@@ -42,11 +43,11 @@ function startBody(state: ResponseState, self: GuardedResponse, wrapper: AnyFunc
 }
 
 /** Sync body methods: the first one claims the response for good; a second one is a double send. */
-export function bodyBefore(name: string): Before {
+export function bodyBefore(name: string, assigned = false): Before {
   return (state, self, wrapper, argc, first, second) => {
     // Inside another body call (json -> send, sendStatus -> send): part of that call.
     if (state.bodyDepth > 0) return PASS;
-    return startBody(state, self, wrapper, name, name === 'sendStatus' ? first : undefined, argumentsOf(argc, first, second));
+    return startBody(state, self, wrapper, name, assigned, name === 'sendStatus' ? first : undefined, argumentsOf(argc, first, second));
   };
 }
 
@@ -111,12 +112,12 @@ function withReleasingCallback(state: ResponseState, res: GuardedResponse, name:
 }
 
 /** sendFile, download, render without a callback: they claim the response until they call back. */
-export function asyncBodyBefore(name: string): BeforeWithArguments {
+export function asyncBodyBefore(name: string, assigned = false): BeforeWithArguments {
   return (state, self, wrapper, args) => {
     // Inside another body call (download -> sendFile), or render with the user's callback: not a claim.
     if (state.bodyDepth > 0) return PASS;
     if (name === 'render' && Array.prototype.some.call(args, (argument) => typeof argument === 'function')) return PASS;
-    return startBody(state, self, wrapper, name, undefined, args, (claim) => {
+    return startBody(state, self, wrapper, name, assigned, undefined, args, (claim) => {
       const list = withReleasingCallback(state, self, name, claim, args);
       if (list === undefined) return undefined;
       state.args = list;

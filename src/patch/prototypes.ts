@@ -3,14 +3,16 @@
  * response that owns one of them (Node's OutgoingMessage and ServerResponse, Express's response),
  * each with the role that checks it. Responses without guard state go straight to the originals.
  */
+import { ServerResponse } from 'node:http';
 import { adopt } from '../attach.js';
-import { trace, type AnyFunction, hasOwn } from '../state.js';
+import { trace, type AnyFunction, type GuardedResponse, hasOwn } from '../state.js';
 import { kPatched } from '../symbols.js';
 import { asyncBodyAfter, asyncBodyBefore, bodyAfter, bodyBefore } from './body.js';
 import { containHeadersSent } from './contain.js';
 import { endAfter, endBefore, finish, headerBefore, statusBefore, writeAfter, writeBefore, writeHeadAfter, writeHeadBefore } from './response.js';
 import { patchStatusCode } from './status-code.js';
-import { compileWrapper, type After, type Before, type BeforeWithArguments, type ContainedValue, type WrapSpec } from './wrapper.js';
+import { defineAbsentAnswer, defineAssignable } from './instance.js';
+import { compileWrapper, compileWrapperFactory, type After, type Before, type BeforeWithArguments, type ContainedValue, type WrapSpec } from './wrapper.js';
 
 /** What a method returns, for a contained call: the same as the real method, so chains like `res.status(500).json()` keep working. */
 type Returns = 'this' | 'undefined' | 'false';
@@ -21,10 +23,14 @@ const RETURNS: Record<Returns, ContainedValue> = {
   false: () => false,
 };
 
-/** A role: how a method is checked before it runs and what is recorded after. */
+/**
+ * A role: how a method is checked before it runs and what is recorded after. `assigned` is true
+ * for the role of a function assigned to one response (patch/instance.ts): whether a late call
+ * reaches Node, and throws there, is then up to that function.
+ */
 interface Role {
-  before?: (name: string) => Before;
-  beforeWithArguments?: (name: string) => BeforeWithArguments;
+  before?: (name: string, assigned: boolean) => Before;
+  beforeWithArguments?: (name: string, assigned: boolean) => BeforeWithArguments;
   after: After;
 }
 
@@ -86,6 +92,29 @@ function moduleFileOf(proto: object): string | undefined {
   return undefined;
 }
 
+/**
+ * The factory of wrappers for functions assigned to a response over `name` (patch/instance.ts),
+ * compiled at the first assignment: most processes never make one.
+ */
+function lazyFactory(name: string, role: Role, returns: Returns): (original: AnyFunction) => AnyFunction {
+  let factory: ((original: AnyFunction) => AnyFunction) | undefined;
+  return (original) => {
+    if (factory === undefined) {
+      const spec: Omit<WrapSpec, 'original' | 'file'> = { name, after: role.after, adopt, contain: containHeadersSent, containedValue: RETURNS[returns] };
+      if (role.before !== undefined) spec.before = role.before(name, true);
+      if (role.beforeWithArguments !== undefined) spec.beforeWithArguments = role.beforeWithArguments(name, true);
+      factory = compileWrapperFactory(spec);
+    }
+    return factory(original);
+  };
+}
+
+/**
+ * Express's answer methods that frameworks without Express's prototype assign to each response
+ * (Next.js's API routes): Node's ServerResponse.prototype gets their accessors (patch/instance.ts).
+ */
+const ANSWER_METHODS = ['status', 'send', 'json', 'redirect'];
+
 /** Wrap the guarded methods one prototype owns. */
 function patchPrototype(proto: object): void {
   let file: string | undefined | null = null;
@@ -103,9 +132,15 @@ function patchPrototype(proto: object): void {
       containedValue: RETURNS[spec.returns],
       file,
     };
-    if (spec.role.before !== undefined) wrap.before = spec.role.before(name);
-    if (spec.role.beforeWithArguments !== undefined) wrap.beforeWithArguments = spec.role.beforeWithArguments(name);
-    Object.defineProperty(proto, name, { ...descriptor, value: compileWrapper(wrap) });
+    if (spec.role.before !== undefined) wrap.before = spec.role.before(name, false);
+    if (spec.role.beforeWithArguments !== undefined) wrap.beforeWithArguments = spec.role.beforeWithArguments(name, false);
+    defineAssignable(proto, name, descriptor, compileWrapper(wrap), lazyFactory(name, spec.role, spec.returns));
+  }
+  if (proto === ServerResponse.prototype) {
+    for (const name of ANSWER_METHODS) {
+      const spec = METHODS[name];
+      if (spec !== undefined && !(name in proto)) defineAbsentAnswer(proto, name, lazyFactory(name, spec.role, spec.returns), (target) => adopt(target as GuardedResponse));
+    }
   }
   patchStatusCode(proto);
 }

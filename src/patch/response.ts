@@ -75,13 +75,16 @@ export const finish: After = (state, _self, _wrapper, step, threw) => {
 const NODE_HEADER_METHODS = new Set(['setHeader', 'appendHeader', 'removeHeader']);
 
 /** Header setters and `format`: late once the headers are out (Node throws ERR_HTTP_HEADERS_SENT for all of them). */
-export function headerBefore(name: string): Before {
-  // Every header change ends in one of Node's three methods: the timeline and the origins note those.
-  const nodeMethod = NODE_HEADER_METHODS.has(name);
+export function headerBefore(name: string, assigned = false): Before {
+  // Every header change ends in one of Node's three methods: the timeline and the origins note
+  // those, where the prototype's method runs (a function assigned over it may never call it).
+  const nodeMethod = !assigned && NODE_HEADER_METHODS.has(name);
+  // A function assigned to the response may drop the call or pass it to Node (patch/instance.ts).
+  const nodeWouldThrow = assigned ? undefined : true;
   return (state, self, wrapper, argc, first, second) => {
     if (state.bodyDepth === 0 && state.quiet === 0 && headersSent(self)) {
       const call = describeCall(name, argumentsOf(argc, first, second), includeValues(state));
-      return runLate(state, wrapper, name, undefined, flag(state, 'late-header', call, wrapper, { nodeWouldThrow: true, notes: setBefore(state, first) }));
+      return runLate(state, wrapper, name, undefined, flag(state, 'late-header', call, wrapper, { nodeWouldThrow, notes: setBefore(state, first) }));
     }
     if (nodeMethod) {
       if (state.timeline !== undefined) note(state, describeCall(name, argumentsOf(argc, first, second), includeValues(state)));
@@ -102,12 +105,13 @@ export function statusBefore(name: string): Before {
 }
 
 /** `writeHead`: late once the headers are out; otherwise it is where the headers get flushed. */
-export function writeHeadBefore(name: string): Before {
+export function writeHeadBefore(name: string, assigned = false): Before {
+  const nodeWouldThrow = assigned ? undefined : true;
   return (state, self, wrapper, argc, first, second) => {
     if (headersSent(self)) {
       if (state.quiet > 0) return PASS;
       const call = describeCall(name, argumentsOf(argc, first, second), includeValues(state));
-      return runLate(state, wrapper, name, first, flag(state, 'late-header', call, wrapper, { nodeWouldThrow: true }));
+      return runLate(state, wrapper, name, first, flag(state, 'late-header', call, wrapper, { nodeWouldThrow }));
     }
     return runOrdinary(state, wrapper, name, first, RUN);
   };
@@ -131,10 +135,12 @@ function writeAfterEnd(state: ResponseState, self: GuardedResponse, wrapper: Any
 }
 
 /** `write`: data after the end is lost (Node emits an async ERR_STREAM_WRITE_AFTER_END). */
-export function writeBefore(name: string): Before {
+export function writeBefore(name: string, assigned = false): Before {
+  // Lint counts the bytes Node's own write gets: a function assigned over it (compression) may change them.
+  const lints = !assigned;
   return (state, self, wrapper, _argc, chunk, encoding) => {
     if (writableEnded(self)) return state.quiet > 0 ? PASS : writeAfterEnd(state, self, wrapper, name, 'res.write()');
-    if (state.guard.options.lint) lintBody(state, wrapper, 'res.write()', chunk, encoding);
+    if (lints && state.guard.options.lint) lintBody(state, wrapper, 'res.write()', chunk, encoding);
     return runOrdinary(state, wrapper, name, undefined, state.watched || state.subject !== undefined ? RUN : PASS);
   };
 }
@@ -152,14 +158,15 @@ export const writeAfter: After = (state, self, wrapper, step, threw) => {
 };
 
 /** `end`: with data after the end it is a write after end; a bare second `end()` is harmless, as in Node. */
-export function endBefore(name: string): Before {
+export function endBefore(name: string, assigned = false): Before {
+  const lints = !assigned;
   return (state, self, wrapper, _argc, chunk, encoding) => {
     if (writableEnded(self)) {
       // Node's own test: `if (chunk)` -- an empty string or a callback is no data.
       if (chunk && typeof chunk !== 'function' && state.quiet === 0) return writeAfterEnd(state, self, wrapper, name, 'res.end(data)');
       return PASS;
     }
-    if (state.guard.options.lint && typeof chunk !== 'function') lintBody(state, wrapper, 'res.end(data)', chunk, encoding);
+    if (lints && state.guard.options.lint && typeof chunk !== 'function') lintBody(state, wrapper, 'res.end(data)', chunk, encoding);
     return runOrdinary(state, wrapper, name, undefined, RUN);
   };
 }

@@ -22,7 +22,7 @@ import { HeaderGuardError } from '../errors.js';
 import { framesToShow, captureStack, holderFrames } from '../report/callsite.js';
 import { flag, newErrorAfterSend } from '../report/flag.js';
 import { track } from '../report/surface.js';
-import { answered, type AnyFunction, type GuardedResponse, hasOwn, record, recordCall, type ResponseState } from '../state.js';
+import { answered, handOver, hasOwn, record, recordCall, takeBack, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
 import { kPatched, kState } from '../symbols.js';
 import { hideOwnFrames, lowerLimit, raiseLimit } from './stack.js';
 
@@ -34,8 +34,10 @@ function describeNext(err: unknown): string {
 /** The guarded version of a router's `next`: reports next() and errors after the response was sent. */
 function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {
   if (state.rawNext === next && state.guardedNext !== undefined) return state.guardedNext;
-  const guarded = function guardedNext(this: unknown, err?: unknown): unknown {
+  const guarded = function headerGuardNext(this: unknown, err?: unknown): unknown {
     if (err !== undefined && err !== null && typeof err === 'object') hideOwnFrames(err);
+    // Called from inside a body call that sent nothing (a response hook): not after the answer.
+    const handed = handOver(state);
     const wasAnswered = answered(state);
     if (HeaderGuardError.isError(err)) track(state, err, err);
     else if (state.pending?.has(err) === true) track(state, err);
@@ -52,6 +54,7 @@ function guardNext(state: ResponseState, next: AnyFunction): AnyFunction {
       // Routing went on without entering a layer and nothing answered: it is pending (deferred
       // to setImmediate, or to an asynchronous param). Remember this call as its cause.
       if (!wasAnswered && !threw && state.layerEntries === entries && !answered(state)) state.pendingNext = record(state, guarded, describeNext(err));
+      if (handed !== undefined) takeBack(state, handed);
     }
   };
   state.rawNext = next;
@@ -127,7 +130,7 @@ function nextForLayer(req: unknown, res: GuardedResponse | undefined, next: unkn
 
 /** Wrap a Layer's request handler entry so the handler gets a guarded `next`. */
 function wrapHandleRequest(original: AnyFunction): AnyFunction {
-  return function handleRequest(this: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
+  return function headerGuardHandleRequest(this: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
     const limit = raiseLimit();
     try {
       return original.call(this, req, res, nextForLayer(req, res, next));
@@ -142,7 +145,7 @@ function wrapHandleRequest(original: AnyFunction): AnyFunction {
  * error handler (arity 4) counts as handled, unless the handler passes it on again.
  */
 function wrapHandleError(original: AnyFunction): AnyFunction {
-  return function handleError(this: { handle?: unknown }, error: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
+  return function headerGuardHandleError(this: { handle?: unknown }, error: unknown, req: unknown, res: GuardedResponse | undefined, next: unknown): unknown {
     const entry = res?.[kState]?.pending?.get(error);
     if (entry !== undefined && entry.fate === 'passed' && typeof this.handle === 'function' && this.handle.length === 4) entry.fate = 'handled';
     const limit = raiseLimit();
@@ -161,7 +164,7 @@ function wrapHandleError(original: AnyFunction): AnyFunction {
  */
 function guardOut(res: GuardedResponse | undefined, out: unknown): unknown {
   if (res === null || typeof res !== 'object' || typeof out !== 'function') return out;
-  return function guardedOut(this: unknown): unknown {
+  return function headerGuardOut(this: unknown): unknown {
     const state = res[kState];
     const next = state === undefined ? out as AnyFunction : guardNext(state, out as AnyFunction);
     const limit = raiseLimit();
@@ -178,7 +181,7 @@ function guardOut(res: GuardedResponse | undefined, out: unknown): unknown {
  * reaches it after the answer is reported there.
  */
 function wrapRouterHandle(original: AnyFunction): AnyFunction {
-  return function handle(this: unknown, req: unknown, res: GuardedResponse | undefined, out: unknown): unknown {
+  return function headerGuardRouterHandle(this: unknown, req: unknown, res: GuardedResponse | undefined, out: unknown): unknown {
     const limit = raiseLimit();
     try {
       return original.call(this, req, res, guardOut(res, out));

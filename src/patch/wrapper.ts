@@ -159,19 +159,29 @@ const ownPlacement: Placement | undefined = (() => {
 
 /**
  * Compile the source so that the call of the original is at `placement`: everything before the
- * call line joined into one line, then the call line indented to the column, and the rest.
+ * call line joined into one line (after `prefix`), then the call line indented to the column,
+ * and the rest (then `suffix`).
  */
-function compileAt(source: string, placement: Placement | undefined): (...parts: unknown[]) => AnyFunction {
+function compileAt<T>(source: string, placement: Placement | undefined, parameters: string[], prefix = '', suffix = ''): (...parts: unknown[]) => T {
   if (placement === undefined) {
     markOwnScript(NAMED_SCRIPT);
-    return vm.compileFunction(source, PARAMETERS, { filename: NAMED_SCRIPT }) as (...parts: unknown[]) => AnyFunction;
+    return vm.compileFunction(`${prefix}${source}${suffix}`, parameters, { filename: NAMED_SCRIPT }) as (...parts: unknown[]) => T;
   }
   const lines = source.split('\n');
-  const head = lines.slice(0, CALL_LINE).map((line) => line.trim()).join(' ');
+  const head = prefix + lines.slice(0, CALL_LINE).map((line) => line.trim()).join(' ');
   const call = ' '.repeat(placement.column - 1) + (lines[CALL_LINE] ?? '').trim();
-  const body = [head, call, ...lines.slice(CALL_LINE + 1)].join('\n');
+  const body = [head, call, ...lines.slice(CALL_LINE + 1)].join('\n') + suffix;
   markOwnScript(placement.file, placement.line, placement.column);
-  return vm.compileFunction(body, PARAMETERS, { filename: placement.file, lineOffset: placement.line - 2 }) as (...parts: unknown[]) => AnyFunction;
+  return vm.compileFunction(body, parameters, { filename: placement.file, lineOffset: placement.line - 2 }) as (...parts: unknown[]) => T;
+}
+
+/** The source with one method's name and its role's way of calling `before`. */
+function sourceFor(spec: Omit<WrapSpec, 'original' | 'file'>): string {
+  const name = /^[A-Za-z_$][\w$]*$/.test(spec.name) ? spec.name : 'guarded';
+  const beforeCall = spec.beforeWithArguments === undefined
+    ? 'before(state, this, wrapper, arguments.length, arguments[0], arguments[1])'
+    : 'before(state, this, wrapper, arguments)';
+  return SOURCE.replace('NAME', name).replace('BEFORE_CALL', beforeCall);
 }
 
 /** A method to wrap: its name, original, and role hooks. */
@@ -208,15 +218,22 @@ function containedCall(contain: Contain, containedValue: ContainedValue) {
   };
 }
 
+/**
+ * Compile a factory of wrappers for one method name and role: each call wraps one more function
+ * (a per-response wrapper a framework assigned, patch/instance.ts) without compiling again. Its
+ * wrappers' frames are where the call is written in this file, as the wrappers of Node's methods.
+ */
+export function compileWrapperFactory(spec: Omit<WrapSpec, 'original' | 'file'>): (original: AnyFunction) => AnyFunction {
+  const parameters = PARAMETERS.filter((parameter) => parameter !== 'original');
+  const factory = compileAt<(original: AnyFunction) => AnyFunction>(sourceFor(spec), ownPlacement, parameters, 'return function (original) { ', '\n};');
+  const contained = containedCall(spec.contain, spec.containedValue);
+  return factory(kState, spec.adopt, spec.beforeWithArguments ?? spec.before, spec.after, contained, Reflect.apply, Error, raised);
+}
+
 /** Compile the wrapper of one method (once per prototype and method). */
 export function compileWrapper(spec: WrapSpec): AnyFunction {
-  const name = /^[A-Za-z_$][\w$]*$/.test(spec.name) ? spec.name : 'guarded';
-  const beforeCall = spec.beforeWithArguments === undefined
-    ? 'before(state, this, wrapper, arguments.length, arguments[0], arguments[1])'
-    : 'before(state, this, wrapper, arguments)';
-  const source = SOURCE.replace('NAME', name).replace('BEFORE_CALL', beforeCall);
   const placement = (spec.file === undefined ? undefined : definitionOf(spec.original, spec.file)) ?? ownPlacement;
-  const factory = compileAt(source, placement);
+  const factory = compileAt<AnyFunction>(sourceFor(spec), placement, PARAMETERS);
   const contained = containedCall(spec.contain, spec.containedValue);
   const wrapper = factory(kState, spec.adopt, spec.original, spec.beforeWithArguments ?? spec.before, spec.after, contained, Reflect.apply, Error, raised);
   Object.defineProperty(wrapper, 'name', { value: spec.name });

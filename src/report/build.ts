@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { formatSite } from './callsite.js';
 import { codeFrame } from './codeframe.js';
 import { codeFor, isError } from '../errors.js';
-import type { CallSite, DuplicateHeaderViolation, HangViolation, Violation, ViolationBase, ViolationKind } from '../types.js';
+import type { CallSite, ChainedCall, DuplicateHeaderViolation, HangViolation, Violation, ViolationBase, ViolationKind } from '../types.js';
 
 /** Methods whose first argument is a header (or cookie) name, which is safe to print (values never are). */
 const NAME_ARGUMENT = new Set([
@@ -61,8 +61,11 @@ export interface EarlierEvent {
 /** Everything a report is made from (internal). */
 export interface ReportInput {
   kind: ViolationKind;
-  /** Whether Node itself throws ERR_HTTP_HEADERS_SENT for this call. */
-  nodeWouldThrow: boolean;
+  /**
+   * Whether Node itself throws ERR_HTTP_HEADERS_SENT for this call; undefined when that is up to
+   * a wrapper assigned to the response, which may drop the call (Next.js's `setHeader` does).
+   */
+  nodeWouldThrow: boolean | undefined;
   call: string;
   offendingFrames: CallSite[];
   /** The offending frames come from the error's own stack (error-after-send). */
@@ -88,6 +91,8 @@ export interface ReportInput {
   offendingLabel?: string;
   /** More lines before the request line: who set a header before, each setter of a duplicate. */
   notes?: string[];
+  /** Earlier links of the same statement that were late too, merged into this report (report/chain.ts). */
+  chained?: ChainedCall[];
   /** Lines adapters added to this response's reports (annotate.ts), before the request line. */
   annotations?: string[];
   /** The message is an outgoing request, not a server response (state.ts Subject). */
@@ -137,6 +142,7 @@ function headline(input: ReportInput): string {
     }
     case 'late-header':
       // Node's words only where Node throws them: Koa's and Fastify's own setters ignore a late call.
+      if (input.nodeWouldThrow === undefined) return `${call} was called after ${headers} were sent: the client never sees it.`;
       return `${call} was called after ${headers} were sent${input.nodeWouldThrow ? ' (Node: "Cannot set headers after they are sent to the client")' : ': it has no effect'}.`;
     case 'double-send':
       return input.stillSending === true
@@ -163,6 +169,14 @@ function frameLines(frames: CallSite[], notCaptured?: string): string[] {
   return frames.map((site) => `      at ${site.function === undefined ? formatSite(site) : `${site.function} (${formatSite(site)})`}`);
 }
 
+/** The line a merged earlier link of the statement gets: what it would have changed, which the client never saw. */
+function chainedLine(link: ChainedCall, statusSent: number | undefined): string {
+  const effect = link.kind === 'late-status'
+    ? `the client ${statusSent === undefined ? 'got the status sent before' : `got status ${statusSent}`} and never sees ${link.requestedStatus ?? 'the new one'}`
+    : 'the client never sees this header';
+  return `  earlier in the same statement, also late: ${link.call} at ${formatSite(link.offending)} (${effect})`;
+}
+
 /** `3 ms earlier` for the gap between an earlier event and the offending call. */
 function ago(then: number, now: number): string {
   const ms = Math.max(0, now - then);
@@ -172,10 +186,11 @@ function ago(then: number, now: number): string {
 /** Build the violation (with its message) from what the guard saw. Internal. */
 export function buildViolation(input: ReportInput): Violation {
   const facts = requestFacts(input.req, input.includeValues);
-  const lines = [`header-guard: ${headline(input)} [${codeFor(input.kind, input.nodeWouldThrow)}]`];
+  const lines = [`header-guard: ${headline(input)} [${codeFor(input.kind, input.nodeWouldThrow === true)}]`];
   const withCode = (frames: CallSite[]): string[] => (input.codeFrame && frames[0] !== undefined ? codeFrame(frames[0], '      ') : []);
   lines.push(input.offendingLabel ?? (input.framesFromError === true ? `  error thrown (then passed on as ${input.call}):` : `  late call: ${input.call}`));
   lines.push(...frameLines(input.offendingFrames), ...withCode(input.offendingFrames));
+  for (const link of input.chained ?? []) lines.push(chainedLine(link, input.statusCode));
   const first = input.firstSent;
   const ended = input.ended;
   // One call often both sends and ends (res.json()): then it is shown once.
@@ -220,6 +235,11 @@ export function buildViolation(input: ReportInput): Violation {
   return withKind(base, input);
 }
 
+/** The `chained` field of a merged report, when it has merged links. */
+function chainedOf(input: ReportInput): { chained?: ChainedCall[] } {
+  return input.chained === undefined || input.chained.length === 0 ? {} : { chained: input.chained };
+}
+
 /** Where no stack could be captured at all (a hostile prepareStackTrace): said plainly. */
 const UNKNOWN_SITE: CallSite = { file: '<unknown>', line: 0, column: 0 };
 
@@ -233,9 +253,9 @@ function withKind(base: ViolationBase, input: ReportInput): Violation {
     case 'late-header':
       return { ...late, kind: input.kind, code: 'ERR_HTTP_HEADERS_SENT' };
     case 'double-send':
-      return { ...late, kind: input.kind, code: input.nodeWouldThrow ? 'ERR_HTTP_HEADERS_SENT' : 'ERR_HEADER_GUARD_DOUBLE_SEND' };
+      return { ...late, ...chainedOf(input), kind: input.kind, code: input.nodeWouldThrow === true ? 'ERR_HTTP_HEADERS_SENT' : 'ERR_HEADER_GUARD_DOUBLE_SEND' };
     case 'write-after-end':
-      return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_WRITE_AFTER_END' };
+      return { ...late, ...chainedOf(input), kind: input.kind, code: 'ERR_HEADER_GUARD_WRITE_AFTER_END' };
     case 'next-after-send':
       return { ...late, kind: input.kind, code: 'ERR_HEADER_GUARD_NEXT_AFTER_SEND' };
     case 'error-after-send':

@@ -3,9 +3,10 @@
  * frames, and choosing which frames a report shows (the user's own, not Node's, a package's or
  * the guard's), and how a site is printed.
  */
-import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallSite } from '../types.js';
+import { originalSite } from './sourcemap.js';
 
 /** An object that holds a captured, not yet formatted V8 stack (internal). */
 export interface StackHolder {
@@ -106,15 +107,27 @@ export function parseStack(stack: string): CallSite[] {
   return frames;
 }
 
+/** The frame this file's code runs in, as V8 reports it: in dist/ or src/, or inside a bundle. */
+const ownFrame: CallSite | undefined = parseStack(String(new Error().stack ?? ''))[0];
+
+/** The directory of the guard's own files, once known (undefined: not yet computed; null: unknown). */
+let ownDirCache: string | null | undefined;
+
 /**
  * The directory of the guard's own files (this file's parent: src/ or dist/), found from our own
- * stack so it works in CJS, ESM and under tsx.
+ * stack so it works in CJS, ESM and under tsx; inside a bundle, from the bundle's source map (the
+ * original of this file's frame). Null when this file's original is not known (a bundle without a
+ * map): its files are then named by bundle positions. Computed on first use, never at load.
  */
-const ownDir: string | undefined = (() => {
-  const frames = parseStack(String(new Error().stack ?? ''));
-  const first = frames[0];
-  return first === undefined || !isPathLike(first.file) ? undefined : dirname(dirname(first.file)) + sep;
-})();
+function ownDir(): string | null {
+  if (ownDirCache !== undefined) return ownDirCache;
+  ownDirCache = null;
+  const original = ownFrame === undefined ? undefined : originalSite(ownFrame);
+  if (original !== undefined && isPathLike(original.file) && /^callsite\.[cm]?[jt]s$/.test(basename(original.file))) {
+    ownDirCache = dirname(dirname(original.file)) + sep;
+  }
+  return ownDirCache;
+}
 
 /**
  * Frames of the guard's compiled wrappers that sit in another file (patch/wrapper.ts): `file:line:column`
@@ -170,34 +183,48 @@ export function isUserFrame(site: CallSite, ignore: readonly (string | RegExp)[]
   const file = site.file;
   if (!isPathLike(file)) return false;
   if (/[\\/]node_modules[\\/]/.test(file)) return false;
-  if (ownDir !== undefined && file.startsWith(ownDir)) return false;
-  if (isOwnScript(site)) return false;
+  if (isOwnFrame(site)) return false;
   return ignore.length === 0 || !ignored(file, ignore);
 }
 
+/**
+ * The guard's functions that run between the user's frames (the middleware, Express's guarded
+ * `next` and Layer entries) are named `headerGuard…`: a marker that survives bundling, so they are
+ * known as the guard's even inside a bundle without a source map. V8 prints them as `headerGuardX`,
+ * `Type.headerGuardX` or `Type.headerGuardX [as name]`.
+ */
+const OWN_FUNCTION = /(?:^|\.)headerGuard[A-Z]\w*(?: \[as [^\]]+\])?$/;
+
 /** Whether a frame belongs to the guard itself (internal; adapters/outgoing.ts reads it too). */
 export function isOwnFrame(site: CallSite): boolean {
-  return (ownDir !== undefined && site.file.startsWith(ownDir)) || isOwnScript(site);
+  if (site.function !== undefined && OWN_FUNCTION.test(site.function)) return true;
+  const dir = ownDir();
+  return (dir !== null && site.file.startsWith(dir)) || isOwnScript(site);
 }
 
 /**
- * The frames worth showing from a stack: up to `max` of the user's own frames, innermost first.
- * When there are none (the call came from a library or from Node), the innermost frame that is
- * not the guard's, so a report still says where the call came from (unless `userOnly`).
- * Never throws. Internal.
+ * The frames worth showing from a stack: up to `max` of the user's own frames, innermost first,
+ * each at its original position when its file has a source map (sourcemap.ts): whether a frame is
+ * the user's is decided on that original position. When there are none (the call came from a
+ * library or from Node), the innermost frame that is not the guard's, so a report still says where
+ * the call came from (unless `userOnly`). Never throws. Internal.
  */
 export function framesToShow(stack: unknown, options: FrameOptions = DEFAULT_FRAME_OPTIONS, userOnly = false): CallSite[] {
   if (typeof stack !== 'string') return [];
-  const all = parseStack(stack);
   const user: CallSite[] = [];
-  for (const frame of all) {
+  let other: CallSite | undefined;
+  for (const generated of parseStack(stack)) {
+    // A compiled wrapper is the guard's under any name: never mapped (its lines are not the file's).
+    if (isOwnScript(generated)) continue;
+    const frame = originalSite(generated);
     if (isUserFrame(frame, options.ignore)) {
       user.push(frame);
       if (user.length >= options.max) break;
+    } else if (other === undefined && !isOwnFrame(frame)) {
+      other = frame;
     }
   }
   if (user.length > 0 || userOnly) return user;
-  const other = all.find((frame) => !isOwnFrame(frame));
   return other === undefined ? [] : [other];
 }
 
@@ -214,16 +241,32 @@ export function holderFrames(holder: StackHolder | undefined, options: FrameOpti
 }
 
 /**
- * A call site as reports print it: `file:line:column`, the file relative to the working
- * directory when it is inside it. Exported as `formatCallSite`.
+ * A call site as reports print it: `file:line:column`. The file is relative to the working
+ * directory when it is inside it (`src/app.ts`); a package's file outside it is named from its
+ * nearest `node_modules` (`node_modules/router/index.js`, as it would read inside the working
+ * directory); any other file outside it keeps its absolute path; Node's own (`node:internal/…`)
+ * as V8 names them. Exported as `formatCallSite`.
  *
  * @public
  */
 export function formatSite(site: CallSite): string {
-  let file = site.file;
-  if (isPathLike(file)) {
-    const rel = relative(process.cwd(), file);
-    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) file = rel;
+  return `${displayPath(site.file)}:${site.line}:${site.column}`;
+}
+
+/** The file of a site as reports print it (see formatSite). */
+function displayPath(file: string): string {
+  if (!isPathLike(file)) return file;
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch {
+    // The working directory was removed: no relative form.
+    cwd = '';
   }
-  return `${file}:${site.line}:${site.column}`;
+  if (cwd !== '' && isAbsolute(file)) {
+    const rel = relative(cwd, file);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  }
+  const packaged = Math.max(file.lastIndexOf('/node_modules/'), file.lastIndexOf('\\node_modules\\'));
+  return packaged === -1 ? file : file.slice(packaged + 1);
 }

@@ -36,17 +36,26 @@ export class Reporter {
 
   constructor(private readonly options: ResolvedOptions) {}
 
-  /** Deliver one violation; `thrown`: it is also thrown, so the logger stays quiet. */
-  report(violation: Violation, req: IncomingMessage, res: ServerResponse, thrown: boolean): void {
-    if (!thrown && this.options.dedupeWindowMs > 0 && this.isRepeat(violation)) return;
+  /**
+   * Deliver one violation; `thrown`: it is also thrown, so the logger stays quiet; `printed`:
+   * another guard on the response wrote it to stderr already, so the default stderr line is left
+   * out (one print per violation, however many guards see it). Returns whether this call wrote
+   * the default stderr line.
+   */
+  report(violation: Violation, req: IncomingMessage, res: ServerResponse, thrown: boolean, printed = false): boolean {
+    if (!thrown && this.options.dedupeWindowMs > 0 && this.isRepeat(violation)) return false;
     const hook = this.options.onViolation;
     if (hook !== undefined) {
       this.call('onViolation', violation, () => hook(violation, req as never, res as never));
     } else if (!thrown) {
       const logger = this.options.logger;
-      if (logger === undefined) writeStderr(violation.message);
-      else this.call('logger', violation, () => logger.warn(violation.message));
+      if (logger !== undefined) this.call('logger', violation, () => logger.warn(violation.message));
+      else if (!printed) {
+        writeStderr(violation.message);
+        return true;
+      }
     }
+    return false;
   }
 
   /** Run the user's hook or logger; if it throws, say so once on stderr, with the report it lost. */

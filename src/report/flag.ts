@@ -17,7 +17,8 @@ import { REPORT_ONLY_KINDS } from '../kinds.js';
 import type { ResolvedOptions } from '../options.js';
 import { callOn, earlier, guardsOf, headersSent, note, now, statusSent, trace, writableEnded, type AnyFunction, type ResponseState } from '../state.js';
 import { count } from '../stats.js';
-import type { CallSite, Violation, ViolationKind } from '../types.js';
+import type { CallSite, ChainedCall, Violation, ViolationKind } from '../types.js';
+import { chainedCall, continues, hold, holds, takeHeld, type Delivery } from './chain.js';
 
 /**
  * Every violation is published here (public, documented): test helpers, telemetry and custom
@@ -28,7 +29,8 @@ const violationChannel = diagnosticsChannel.channel('header-guard:violation');
 
 /** What a report needs beyond the kind and the call (internal). */
 export interface FlagDetails {
-  nodeWouldThrow?: boolean;
+  /** Whether Node throws ERR_HTTP_HEADERS_SENT for the call; undefined: not known (a wrapper assigned to the response took it). */
+  nodeWouldThrow?: boolean | undefined;
   requestedStatus?: unknown;
   error?: unknown;
   /** Return the HeaderGuardError of throw mode instead of throwing it. */
@@ -38,6 +40,8 @@ export interface FlagDetails {
   headline?: string;
   offendingLabel?: string;
   notes?: string[];
+  /** Earlier links of the same statement merged into this report (report/chain.ts). */
+  chained?: ChainedCall[];
 }
 
 /**
@@ -84,7 +88,7 @@ function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, c
   else if (!framesFromError) offendingFrames = holderFrames(offending, guard.frames);
   const input: ReportInput = {
     kind,
-    nodeWouldThrow: details.nodeWouldThrow === true,
+    nodeWouldThrow: details.nodeWouldThrow,
     call,
     offendingFrames,
     framesFromError,
@@ -100,6 +104,7 @@ function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, c
   if (details.headline !== undefined) input.headline = details.headline;
   if (details.offendingLabel !== undefined) input.offendingLabel = details.offendingLabel;
   if (details.notes !== undefined) input.notes = details.notes;
+  if (details.chained !== undefined) input.chained = details.chained;
   if (state.subject !== undefined) input.subject = state.subject;
   if (state.annotations !== undefined) input.annotations = annotationLines(state, kind, offendingFrames.length > 0 && isUserFrame(offendingFrames[0]!, guard.frames.ignore));
   const firstRecord = state.sent ?? state.claim;
@@ -111,11 +116,36 @@ function violationFor(state: ResponseState, guard: Guard, kind: ViolationKind, c
   return buildViolation(input);
 }
 
+/** Deliver one violation to every guard that built a report of it: counted and published once, then each guard's reporter. */
+function deliver(state: ResponseState, deliveries: readonly Delivery[]): void {
+  try {
+    let published = false;
+    let printed = false;
+    for (const { guard, violation, thrown } of deliveries) {
+      guard.markHot(routeKey(state.req));
+      if (!published) {
+        // Counted and published once per violation, however many guards watch the response.
+        published = true;
+        trace('violation %s: %s', violation.kind, violation.call);
+        count(violation);
+        if (violationChannel.hasSubscribers) violationChannel.publish({ violation, req: state.req, res: state.res });
+      }
+      // One stderr print per violation, however many guards watch the response.
+      if (guard.reporter.report(violation, state.req, state.res, thrown, printed)) printed = true;
+    }
+  } catch (error) {
+    // A failure while reporting must never break the response (log mode's promise).
+    trace('could not report a violation: %O', error);
+  }
+}
+
 /**
  * Report a violation to every guard on the response. In throw mode (any guard's, for this kind)
  * it throws a HeaderGuardError whose stack starts at the caller of `skip` (or returns it, with
  * `defer`). Otherwise the call runs on as it would without the guard, and the result says whether
  * what Node throws or emits for it is to be contained (`true`: a guard has the contain option).
+ * A late status or header that does not throw may be the first link of a chained call: its
+ * report is held until the statement's next link, and merged into it (report/chain.ts).
  */
 export function flag(state: ResponseState, kind: ViolationKind, described: string, skip: AnyFunction | undefined, details: FlagDetails = {}): boolean | HeaderGuardError {
   const guards = guardsOf(state);
@@ -128,22 +158,19 @@ export function flag(state: ResponseState, kind: ViolationKind, described: strin
     for (const guard of guards) deepest = Math.max(deepest, guard.stackLimit);
     const offending = skip === undefined || details.offendingFrames !== undefined ? undefined : captureStack(skip, deepest);
     if (!REPORT_ONLY_KINDS.includes(kind)) note(state, `${call}  <- the late call`);
-    let published = false;
-    for (const guard of guards) {
-      const violation = violationFor(state, guard, kind, call, offending, details, at);
+    const earlier = takeHeld(state);
+    const merged = earlier !== undefined && continues(kind, earlier, offending) ? earlier : undefined;
+    if (earlier !== undefined && merged === undefined) deliver(state, earlier.deliveries);
+    const deliveries: Delivery[] = guards.map((guard, index) => {
+      const link = merged === undefined ? undefined : chainedCall(merged, index);
+      const violation = violationFor(state, guard, kind, call, offending, link === undefined ? details : { ...details, chained: [link] }, at);
       const thrown = throws(guard.options, kind);
       if (thrown && thrownBy === undefined) thrownBy = violation;
       if (guard.options.contain) contain = true;
-      guard.markHot(routeKey(state.req));
-      if (!published) {
-        // Counted and published once per violation, however many guards watch the response.
-        published = true;
-        trace('violation %s: %s', kind, call);
-        count(violation);
-        if (violationChannel.hasSubscribers) violationChannel.publish({ violation, req: state.req, res: state.res });
-      }
-      guard.reporter.report(violation, state.req, state.res, thrown);
-    }
+      return { guard, violation, thrown };
+    });
+    if (thrownBy === undefined && offending !== undefined && holds(kind, details.nodeWouldThrow === true, contain)) hold(state, { deliveries, offending }, (report) => deliver(state, report.deliveries));
+    else deliver(state, deliveries);
   } catch (error) {
     // A failure while reporting must never break the response (log mode's promise).
     trace('could not report a violation: %O', error);

@@ -14,6 +14,7 @@
  * @packageDocumentation
  */
 import { registerHooks } from './hooks.js';
+import { requireRunner, resolvedPackage } from './minimum.js';
 
 type Register = (fn: (...args: never[]) => unknown) => unknown;
 
@@ -32,6 +33,8 @@ function jestGlobals(): JestGlobals {
   return require('@jest/globals') as JestGlobals;
 }
 
+// Jest older than the lines header-guard supports is refused at start-up (runners/minimum.ts).
+requireRunner('jest', resolvedPackage('jest'));
 const runner = jestGlobals();
 registerHooks({
   beforeEach: runner.beforeEach,

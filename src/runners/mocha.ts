@@ -12,10 +12,12 @@
  * own function, which fails on the test's violations when the test is done. A violation that comes
  * after its test ended fails the next test, or the run (a root `afterAll` hook), saying
  * "after "<test>" ended"; one that comes after even that is printed at exit, and the exit code is 1.
+ * Root hook plugins need mocha 8 or later: an older mocha is refused at start-up (runners/minimum.ts).
  *
  * @packageDocumentation
  */
 import { installForTests } from './install.js';
+import { packageAbove, requireRunner, type FoundRunner } from './minimum.js';
 import { markEnded, reportLeftoversAtExit, runEnded, settle, testEnded, testStarted, type TestRef } from './tracker.js';
 
 /** A test function as mocha calls it: with a `done` callback when it declares one. */
@@ -81,6 +83,25 @@ function wrap(original: TestFunction, test: TestRef): Wrapped {
   return wrapped;
 }
 
+/**
+ * The mocha running this process: the package of its script (`bin/mocha`, or a parallel
+ * worker's), else the CommonJS mocha of an older line in the module cache. Undefined when mocha
+ * is not what runs (its programmatic API from a script of the user's).
+ */
+function runningMocha(): FoundRunner | undefined {
+  const fromScript = packageAbove(process.argv[1], 'mocha');
+  if (fromScript !== undefined) return fromScript;
+  for (const file of Object.keys(require.cache)) {
+    if (/[\\/]lib[\\/]mocha\.js$/.test(file)) {
+      const found = packageAbove(file, 'mocha');
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+// Before anything else: an old mocha would ignore the hooks below and pass every test.
+requireRunner('mocha', runningMocha());
 installForTests();
 reportLeftoversAtExit(true);
 

@@ -14,6 +14,7 @@
  * @packageDocumentation
  */
 import { registerHooks } from './hooks.js';
+import { requireRunner, resolvedPackage } from './minimum.js';
 
 type Register = (fn: (...args: never[]) => unknown) => unknown;
 
@@ -24,6 +25,8 @@ type Register = (fn: (...args: never[]) => unknown) => unknown;
  * @public
  */
 export function registerVitestHooks(vitest: { beforeEach: Register; afterEach: Register; afterAll: Register }): void {
+  // Vitest older than the lines header-guard supports is refused at start-up (runners/minimum.ts).
+  requireRunner('vitest', resolvedPackage('vitest'));
   registerHooks({
     ...vitest,
     testName(args) {

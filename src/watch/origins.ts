@@ -4,11 +4,11 @@
  * before, and `headerOrigins(res)` can answer "who set this header?".
  */
 import type { ServerResponse } from 'node:http';
-import { captureStack, formatSite, holderFrames } from '../report/callsite.js';
+import { captureStack, formatSite, holderFrames, type StackHolder } from '../report/callsite.js';
 import { describeCall } from '../report/build.js';
 import { hasOwn, outermost, type AnyFunction, type GuardedResponse, type ResponseState } from '../state.js';
 import { kState } from '../symbols.js';
-import type { HeaderOrigin } from '../types.js';
+import type { CallSite, HeaderOrigin } from '../types.js';
 
 const HEADER_ACTIONS: Record<string, HeaderOrigin['action']> = { setHeader: 'set', appendHeader: 'append', removeHeader: 'remove' };
 
@@ -19,11 +19,23 @@ export function trackHeader(state: ResponseState, fn: AnyFunction, name: string,
   const low = describeCall(name, [header]);
   const call = state.depth > 0 && state.outerName !== name ? `res.${state.outerName}() -> ${low}` : low;
   const origin: HeaderOrigin = { action: HEADER_ACTIONS[name] ?? 'set', call };
-  const site = holderFrames(captureStack(outermost(state, fn), state.guard.stackLimit), { max: 1, ignore: state.guard.options.ignore })[0];
-  if (site !== undefined) origin.site = site;
+  lazySite(origin, captureStack(outermost(state, fn), state.guard.stackLimit), state.guard.options.ignore);
   const list = state.headers.get(key);
   if (list === undefined) state.headers.set(key, [origin]);
   else list.push(origin);
+}
+
+/**
+ * Give an origin its `site`, worked out when first read (a report, a lint, headerOrigins()): the
+ * stack is formatted and its source maps read then, never on the header call itself.
+ */
+function lazySite(origin: HeaderOrigin, holder: StackHolder, ignore: readonly (string | RegExp)[]): void {
+  let site: CallSite | null | undefined;
+  Object.defineProperty(origin, 'site', {
+    configurable: true,
+    enumerable: true,
+    get: () => (site === undefined ? (site = holderFrames(holder, { max: 1, ignore })[0] ?? null) : site) ?? undefined,
+  });
 }
 
 /** One header change as a report line. */
@@ -51,6 +63,14 @@ export function setBefore(state: ResponseState, header: unknown): string[] | und
 export function headerOrigins(res: ServerResponse): Map<string, HeaderOrigin[]> {
   const headers = hasOwn(res, kState) ? (res as GuardedResponse)[kState]?.headers : undefined;
   const copy = new Map<string, HeaderOrigin[]>();
-  for (const [name, origins] of headers ?? []) copy.set(name, origins.map((origin) => ({ ...origin })));
+  for (const [name, origins] of headers ?? []) copy.set(name, origins.map(plainOrigin));
+  return copy;
+}
+
+/** A copy of an origin as plain data, without `site` when it has none. */
+function plainOrigin(origin: HeaderOrigin): HeaderOrigin {
+  const copy: HeaderOrigin = { action: origin.action, call: origin.call };
+  const site = origin.site;
+  if (site !== undefined) copy.site = site;
   return copy;
 }

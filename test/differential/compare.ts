@@ -8,13 +8,17 @@ import type { Observation } from './worker.js';
 /** Steps that change headers: Node throws ERR_HTTP_HEADERS_SENT for them once the headers are out. */
 const HEADER_OPS = new Set(['setHeader', 'appendHeader', 'removeHeader', 'set', 'append', 'cookie', 'type', 'location', 'format', 'writeHead']);
 /** Body calls: a second one after the headers went out throws in Node (or fails in send). */
-const BODY_OPS = new Set(['send', 'json', 'jsonp', 'sendStatus', 'redirect', 'sendFile']);
+const BODY_OPS = new Set(['send', 'sendObject', 'json', 'jsonp', 'sendStatus', 'redirect', 'sendFile']);
 /** Body calls that fail later, in their callback, rather than throw: nothing to contain. */
 const ASYNC_BODY_OPS = new Set(['sendFile']);
 /** Steps whose first flush is made from the interpreter's own line, so the report can name it. */
-const DIRECT_SENDERS = new Set(['writeHead', 'flushHeaders', 'write', 'end', 'send', 'json', 'jsonp', 'sendStatus', 'redirect', 'format']);
+const DIRECT_SENDERS = new Set(['writeHead', 'flushHeaders', 'write', 'end', 'send', 'sendObject', 'json', 'jsonp', 'sendStatus', 'redirect', 'format']);
+/** Every kind a late call can be reported as: a step that ran a response hook may get any of them (the hook's own late calls). */
+const LATE_KINDS = ['double-send', 'late-header', 'late-status', 'write-after-end', 'error-after-send'];
 /** What a contained call returns instead of throwing. */
 const RETURNS_UNDEFINED = new Set(['removeHeader', 'redirect', 'sendFile']);
+/** Kinds whose report may be held until the end of the synchronous run (a chain's earlier link). */
+const HELD_KINDS = new Set(['late-status', 'late-header']);
 /** Codes of Node's complaints about late calls. */
 const LATE_CODES = new Set(['ERR_HTTP_HEADERS_SENT', 'ERR_STREAM_WRITE_AFTER_END']);
 
@@ -40,7 +44,19 @@ export function lateSteps(program: Program, observation: Observation): LateStep[
     const op = stepOp(program, record);
     const { headersSent, writableEnded } = record.before;
     const statusCode = sentStatus;
-    if (HEADER_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['late-header'], containable: 'throw' });
+    if (record.hooked === true && program.hook?.does !== 'transform') {
+      // The hook ran in this step and did something else than pass the body on: the step is late
+      // when the headers were out before it (its wrapper, or the hook's own calls, are the late
+      // calls), except a hook's throw that never reaches Express (from a timer or an immediate, or
+      // a rejected promise on Express 4).
+      // The step calls the replaced method itself (res.send(object) is res.send), not through a guarded body call.
+      const direct = op.op === program.hook?.on || (op.op === 'sendObject' && program.hook?.on === 'send');
+      const thrownUnrouted = program.hook?.does === 'throw' && direct
+        && !observation.errorsSeen.some((seen) => seen.message === `program throw at step ${record.i}`);
+      // A hook that answers itself sets a header (type), which Node throws for once the headers
+      // are out: containment contains it, and the step returns what its call returns.
+      if (headersSent && !thrownUnrouted) late.push({ i: record.i, kinds: LATE_KINDS, containable: program.hook?.does === 'answer' ? 'throw' : false });
+    } else if (HEADER_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['late-header'], containable: 'throw' });
     else if ((op.op === 'status' || op.op === 'statusCode') && headersSent && op.code !== statusCode) late.push({ i: record.i, kinds: ['late-status'], containable: false });
     else if (BODY_OPS.has(op.op) && headersSent) late.push({ i: record.i, kinds: ['double-send', 'late-header'], containable: ASYNC_BODY_OPS.has(op.op) ? false : 'throw' });
     else if (op.op === 'write' && writableEnded) late.push({ i: record.i, kinds: ['write-after-end'], containable: 'write' });
@@ -75,7 +91,7 @@ export function isCorrect(program: Program, baseline: Observation): boolean {
   if (baseline.errorsSeen.some((error) => error.headersSent || error.writableEnded)) return false;
   // An error thrown once the response is answered is an error after the send, whether or not the
   // router sees it (Express 4 does not catch a rejected promise): a report is allowed, not required.
-  if (baseline.ops.some((record) => stepOp(program, record).op === 'throw' && record.before.headersSent)) return false;
+  if (baseline.ops.some((record) => (stepOp(program, record).op === 'throw' || (record.hooked === true && program.hook?.does === 'throw')) && record.before.headersSent)) return false;
   // Two answers are a bug even where Node cannot tell (the client is gone, a body call on a destroyed response).
   if (baseline.ops.filter((record) => BODY_OPS.has(record.op) || record.op === 'format').length > 1) return false;
   // So is an answer after Express's own: next(err) once the client is gone lets its final
@@ -162,14 +178,23 @@ export function checkIdentical(program: Program, baseline: Observation, guarded:
 export function checkReports(program: Program, baseline: Observation, guarded: Observation): string[] {
   const problems: string[] = [];
   const violations = guarded.violations.filter((violation) => violation.kind !== 'hang');
+  // A response hook's next(err) that the error handler got before anything was sent came from a
+  // body call that had not answered: never an error after the send, whatever else the program does.
+  for (const violation of violations) {
+    if (violation.kind !== 'error-after-send' || violation.error?.startsWith('hook next(err)') !== true) continue;
+    if (guarded.errorsSeen.some((seen) => seen.message === violation.error && !seen.headersSent)) problems.push(`${violation.error}: reached the error handler before the headers went out, and was reported as error-after-send`);
+  }
   if (isCorrect(program, baseline)) {
     if (violations.length > 0) problems.push(`a correct program got reports: ${violations.map((violation) => `${violation.kind} ${violation.call}`).join(', ')}`);
     return problems;
   }
   const firstFlush = guarded.ops.find((record) => record.flushed);
   for (const late of lateSteps(program, guarded)) {
-    // next-after-send is reported once per response.
-    const mine = violations.filter((violation) => (violation.op === late.i || (late.kinds[0] === 'next-after-send' && violation.op < late.i)) && late.kinds.includes(violation.kind));
+    // next-after-send is reported once per response. A late status or header that may begin a
+    // chained call is delivered at the end of the synchronous run (src/report/chain.ts), when a
+    // later sync step may be running.
+    const mine = violations.filter((violation) => (violation.op === late.i || (late.kinds[0] === 'next-after-send' && violation.op < late.i)
+      || (HELD_KINDS.has(violation.kind) && violation.op > late.i)) && late.kinds.includes(violation.kind));
     if (mine.length === 0) {
       problems.push(`step ${late.i} (${program.steps[late.i]!.op.op}) was late (${late.kinds.join('/')}) and got no report${violations.length ? `; got ${violations.map((v) => `${v.kind}@${v.op}`).join(', ')}` : ''}`);
       continue;

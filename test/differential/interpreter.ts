@@ -41,6 +41,8 @@ export interface OpRecord {
   flushed: boolean;
   /** The callbacks the call was given, as they were called: with which error, and whether before the call returned. */
   callbacks: Array<{ error: string | null; sync: boolean }>;
+  /** The program's response hook ran during this call. */
+  hooked?: boolean;
 }
 
 /** Everything one run of a program records; the worker fills in the client's side. */
@@ -107,6 +109,7 @@ function call(run: ProgramRun, i: number, op: Op, req: IncomingMessage, res: Res
     case 'write': return op.cb ? res.write('w', callback) : res.write('w');
     case 'end': return op.data ? (op.cb ? res.end('e', callback) : res.end('e')) : (op.cb ? res.end(callback) : res.end());
     case 'send': return res.send(`send ${i}`);
+    case 'sendObject': return res.send({ sent: i });
     case 'json': return res.json({ op: i });
     case 'jsonp': return res.jsonp({ op: i });
     case 'redirect': return res.redirect('/elsewhere');
@@ -150,6 +153,31 @@ function pipe(run: ProgramRun, res: Res): unknown {
   stream.push('piped ');
   setImmediate(() => stream.destroy(new Error('stream failed midway')));
   return stream.pipe(res);
+}
+
+/**
+ * The program's response hook, installed by middleware before the route (the express-mung
+ * pattern): `res.json` or `res.send` replaced on this response; its first call puts the original
+ * back, then does what the program says. `next` is the middleware's own, as such hooks keep it.
+ */
+export function installHook(run: ProgramRun, res: ServerResponse, next: Next): void {
+  const hook = run.program.hook;
+  if (hook === undefined) return;
+  const response = res as Res;
+  const original = response[hook.on] as (this: Res, body: unknown) => Res;
+  const replacement = function (this: Res, body: unknown): unknown {
+    response[hook.on] = original;
+    const record = run.ops[run.ops.length - 1];
+    if (record !== undefined) record.hooked = true;
+    const i = run.currentOp;
+    switch (hook.does) {
+      case 'transform': return original.call(this, hook.on === 'json' ? { hooked: body } : typeof body === 'string' ? `hooked ${body}` : body);
+      case 'next-err': return next(new Error(`hook next(err) at step ${i}`));
+      case 'answer': return this.status(200).type('text').end(`hook answered at step ${i}`);
+      case 'throw': throw new Error(`program throw at step ${i}`);
+    }
+  };
+  response[hook.on] = replacement as Res['json'];
 }
 
 /** Run step `i`, recording what the handler sees. A throw propagates, as the program's would. */

@@ -23,7 +23,7 @@ export type Op =
   | { op: 'flushHeaders' }
   | { op: 'write'; cb: boolean }
   | { op: 'end'; data: boolean; cb: boolean }
-  | { op: 'send' | 'json' | 'jsonp' | 'redirect' | 'format' }
+  | { op: 'send' | 'sendObject' | 'json' | 'jsonp' | 'redirect' | 'format' }
   | { op: 'sendFile'; exists: boolean; cb: boolean }
   | { op: 'next'; err: boolean }
   | { op: 'throw' }
@@ -42,12 +42,26 @@ export interface Step {
   op: Op;
 }
 
+/**
+ * A response hook (Express only), as response-transforming middleware installs one (the
+ * express-mung pattern): middleware before the route replaces `res.json` or `res.send` on the
+ * response, once; on its first call the replacement puts the original back and then passes the
+ * body on transformed, passes an error to next(), answers itself (`res.status(200).type('text')
+ * .end(...)`), or throws.
+ */
+export interface Hook {
+  on: 'json' | 'send';
+  does: 'transform' | 'next-err' | 'answer' | 'throw';
+}
+
 /** A generated handler program and how the client talks to it. */
 export interface Program {
   method: 'GET' | 'HEAD';
   /** A second request on the same kept-alive connection after the first response. */
   followUp: boolean;
   steps: Step[];
+  /** A response hook installed before the route runs (Express servers only). */
+  hook?: Hook;
 }
 
 const code = fc.constantFrom(...CODES);
@@ -78,11 +92,17 @@ function expressOps(): Array<fc.WeightedArbitrary<Op>> {
   return [
     { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('status' as const, 'sendStatus' as const), code }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('set' as const, 'append' as const, 'cookie' as const, 'type' as const, 'location' as const) }) },
-    { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('send' as const, 'json' as const, 'jsonp' as const, 'redirect' as const, 'format' as const) }) },
+    { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('send' as const, 'sendObject' as const, 'json' as const, 'jsonp' as const, 'redirect' as const, 'format' as const) }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('sendFile' as const), exists: fc.boolean(), cb: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('next' as const), err: fc.boolean() }) },
   ];
 }
+
+/** A hook in about one Express program of three. */
+const hook: fc.Arbitrary<Hook | undefined> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.record({ on: fc.constantFrom('json' as const, 'send' as const), does: fc.constantFrom('transform' as const, 'next-err' as const, 'answer' as const, 'throw' as const) }) },
+);
 
 /** The programs for one server. */
 export function programArbitrary(server: ServerKind): fc.Arbitrary<Program> {
@@ -92,7 +112,11 @@ export function programArbitrary(server: ServerKind): fc.Arbitrary<Program> {
     method: fc.oneof({ weight: 5, arbitrary: fc.constant<'GET'>('GET') }, { weight: 1, arbitrary: fc.constant<'HEAD'>('HEAD') }),
     followUp: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     steps: fc.array(step, { minLength: 1, maxLength: 7 }),
-  }).map(normalize);
+    hook: server === 'http' ? fc.constant(undefined) : hook,
+  }).map((program) => {
+    const { hook: installed, ...rest } = program;
+    return normalize(installed === undefined ? rest : { ...rest, hook: installed });
+  });
 }
 
 /**
@@ -129,6 +153,7 @@ export function describeOp(op: Op): string {
     case 'throw': return 'throw err';
     case 'pipe': return 'stream.pipe(res) // errors midway';
     case 'abort': return '<client aborts>';
+    case 'sendObject': return 'res.send({...})';
     default: return `res.${op.op}()`;
   }
 }
@@ -136,7 +161,8 @@ export function describeOp(op: Op): string {
 /** A program on one line: `GET [sync res.end('e'); timer res.setHeader('x-a')]`. */
 export function describeProgram(program: Program): string {
   const steps = program.steps.map((step) => `${step.at} ${describeOp(step.op)}`).join('; ');
-  return `${program.method}${program.followUp ? ' +keep-alive follow-up' : ''} [${steps}]`;
+  const hooked = program.hook === undefined ? '' : ` hook res.${program.hook.on}: ${program.hook.does}`;
+  return `${program.method}${program.followUp ? ' +keep-alive follow-up' : ''}${hooked} [${steps}]`;
 }
 
 /** Smaller or simpler programs than `program`, simplest change first, for the shrinker. */
@@ -147,6 +173,10 @@ export function shrinkCandidates(program: Program): Program[] {
     for (let i = 0; i < program.steps.length; i++) out.push(withSteps(program.steps.filter((_, j) => j !== i)));
   }
   if (program.followUp) out.push({ ...program, followUp: false });
+  if (program.hook !== undefined) {
+    const { hook: _hook, ...unhooked } = program;
+    out.push(unhooked);
+  }
   if (program.method === 'HEAD') out.push({ ...program, method: 'GET' });
   program.steps.forEach((step, i) => {
     const replace = (next: Step): void => {

@@ -8,7 +8,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
-import { errorFacts, errorHandler, INTERPRETER_FILE, newRun, runProgram, type ErrorFacts, type OpRecord, type ProgramRun } from './interpreter.js';
+import { errorFacts, errorHandler, INTERPRETER_FILE, installHook, newRun, runProgram, type ErrorFacts, type OpRecord, type ProgramRun } from './interpreter.js';
 import type { Program, ServerKind, Variant } from './program.js';
 
 /** What the client got for one request. */
@@ -39,6 +39,8 @@ export interface ViolationFacts {
   offendingHere: boolean;
   firstSentHere: boolean;
   hasFirstSent: boolean;
+  /** The message of the error an error-after-send report is about. */
+  error?: string;
 }
 
 /** Everything observed about one program in one variant. */
@@ -94,6 +96,7 @@ function makeGuard(): ((req: http.IncomingMessage, res: http.ServerResponse, nex
       offendingHere: 'offending' in violation && violation.offending?.file === INTERPRETER_FILE,
       firstSentHere: violation.firstSent?.file === INTERPRETER_FILE,
       hasFirstSent: violation.firstSent !== undefined,
+      ...(violation.kind === 'error-after-send' && violation.error instanceof Error ? { error: violation.error.message } : {}),
     });
   };
   const options: Record<string, unknown> = { mode: 'log', capture: 'always', onViolation };
@@ -119,6 +122,12 @@ function makeListener(guard: ReturnType<typeof makeGuard>): http.RequestListener
   const app = express();
   if (guard) app.use(guard);
   app.get('/ok', (_req, res) => { res.send('ok'); });
+  // Unmounted, so that req.url is still the program's path.
+  app.use((req, res, next) => {
+    const run = runOf(req);
+    if (run !== undefined) installHook(run, res, next);
+    next();
+  });
   app.all('/p/:id', (req, res, next) => runProgram(runOf(req)!, req, res, next));
   app.use((err: unknown, req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => errorHandler(runOf(req), err, res, next));
   return app as unknown as http.RequestListener;
