@@ -185,13 +185,17 @@ function mapURL(file: string, size: number): string | undefined {
   } catch {
     return undefined;
   } finally {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // Nothing to do: the descriptor is gone.
-      }
-    }
+    closeQuietly(fd);
+  }
+}
+
+/** Close a descriptor this file opened, if it did; a failure to close changes nothing. */
+function closeQuietly(fd: number | undefined): void {
+  if (fd === undefined) return;
+  try {
+    closeSync(fd);
+  } catch {
+    // Nothing to do: the descriptor is gone.
   }
 }
 
@@ -237,13 +241,7 @@ function filePayload(url: string, file: string): { text: string; base: string } 
   } catch {
     return undefined;
   } finally {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // Nothing to do: the descriptor is gone.
-      }
-    }
+    closeQuietly(fd);
   }
 }
 
